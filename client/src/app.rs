@@ -1,0 +1,197 @@
+//! The root component, the state every page shares, and the header.
+
+use leptos::ev;
+use leptos::prelude::*;
+
+use crate::api::{self, Session};
+use crate::i18n::{self, Lang};
+use crate::pages::{DocPage, LoginPage, NotFoundPage, TopicPage, TopicsPage};
+use crate::route::{self, Route};
+
+/// localStorage keys. The session is kept so a reload does not sign the user out.
+const LANG_KEY: &str = "xieshang.lang";
+const SESSION_KEY: &str = "xieshang.session";
+
+/// App-wide state, provided as context. `Copy`: every field is a signal handle.
+#[derive(Clone, Copy)]
+pub struct AppState {
+    /// The interface language.
+    pub lang: RwSignal<Lang>,
+    /// The page shown, kept equal to the address bar.
+    pub route: RwSignal<Route>,
+    /// The signed-in user, if any.
+    pub session: RwSignal<Option<Session>>,
+}
+
+impl AppState {
+    /// State from the address bar and what the browser remembered.
+    fn load() -> AppState {
+        let lang = stored(LANG_KEY)
+            .and_then(|code| Lang::from_code(&code))
+            .unwrap_or_default();
+        let session = stored(SESSION_KEY).and_then(|json| serde_json::from_str(&json).ok());
+        AppState {
+            lang: RwSignal::new(lang),
+            route: RwSignal::new(route::current()),
+            session: RwSignal::new(session),
+        }
+    }
+
+    /// Shows `to` and records it in the history.
+    pub fn navigate(&self, to: Route) {
+        route::push(&to, false);
+        self.route.set(to);
+    }
+
+    /// Shows `to` in place of the current history entry (redirects).
+    pub fn redirect(&self, to: Route) {
+        route::push(&to, true);
+        self.route.set(to);
+    }
+
+    /// Remembers the session of a successful sign-in.
+    pub fn sign_in(&self, session: Session) {
+        if let Ok(json) = serde_json::to_string(&session) {
+            store(SESSION_KEY, Some(&json));
+        }
+        self.session.set(Some(session));
+    }
+
+    /// Forgets the session (after sign-out, or when the server no longer knows it).
+    pub fn forget_session(&self) {
+        store(SESSION_KEY, None);
+        self.session.set(None);
+    }
+
+    /// Switches the interface language and remembers the choice.
+    pub fn set_lang(&self, lang: Lang) {
+        store(LANG_KEY, Some(lang.code()));
+        self.lang.set(lang);
+    }
+
+    /// The texts of the current language (tracked).
+    pub fn texts(&self) -> &'static i18n::Texts {
+        i18n::texts(self.lang.get())
+    }
+}
+
+fn storage() -> Option<web_sys::Storage> {
+    window().local_storage().ok().flatten()
+}
+
+fn stored(key: &str) -> Option<String> {
+    storage()?.get_item(key).ok().flatten()
+}
+
+fn store(key: &str, value: Option<&str>) {
+    if let Some(storage) = storage() {
+        // Private browsing may refuse storage; the app works without it.
+        let _ = match value {
+            Some(value) => storage.set_item(key, value),
+            None => storage.remove_item(key),
+        };
+    }
+}
+
+/// The whole app: header and the page of the current route.
+#[component]
+pub fn App() -> impl IntoView {
+    let state = AppState::load();
+    provide_context(state);
+
+    // Back and forward buttons.
+    let popstate = window_event_listener(ev::popstate, move |_| state.route.set(route::current()));
+    on_cleanup(move || popstate.remove());
+
+    // `<html lang>` follows the switch, for fonts and screen readers.
+    Effect::new(move |_| {
+        let code = state.lang.get().code();
+        if let Some(root) = document().document_element() {
+            let _ = root.set_attribute("lang", code);
+        }
+    });
+
+    // `/` and pages that need a session lead to the right place.
+    Effect::new(move |_| {
+        let route = state.route.get();
+        let signed_in = state.session.with(Option::is_some);
+        if route.needs_session() && !signed_in {
+            state.redirect(Route::Login);
+        } else if route == Route::Home || (route == Route::Login && signed_in) {
+            state.redirect(Route::Topics);
+        }
+    });
+
+    view! {
+        <Header/>
+        <main class="page">
+            {move || match state.route.get() {
+                Route::Home | Route::Login => view! { <LoginPage/> }.into_any(),
+                Route::Topics => view! { <TopicsPage/> }.into_any(),
+                Route::Topic(id) => view! { <TopicPage id/> }.into_any(),
+                Route::Doc(id) => view! { <DocPage id/> }.into_any(),
+                Route::NotFound(_) => view! { <NotFoundPage/> }.into_any(),
+            }}
+        </main>
+    }
+}
+
+/// Product name, language switch, and who is signed in.
+#[component]
+fn Header() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let on_lang = move |ev: ev::Event| {
+        if let Some(lang) = Lang::from_code(&event_target_value(&ev)) {
+            state.set_lang(lang);
+        }
+    };
+    let sign_out = move |_| {
+        let token = state.session.get_untracked().map(|s| s.token);
+        state.forget_session();
+        state.navigate(Route::Login);
+        if let Some(token) = token {
+            // Best effort: the local session is gone either way.
+            leptos::task::spawn_local(async move {
+                let _ = api::sign_out(&token).await;
+            });
+        }
+    };
+    view! {
+        <header class="bar">
+            <div class="brand">
+                <h1 lang="zh-CN">"协商 Xieshang"</h1>
+                <p class="tagline">{move || state.texts().tagline}</p>
+            </div>
+            <div class="tools">
+                <label class="lang">
+                    <span class="visually-hidden">{move || state.texts().language}</span>
+                    <select data-testid="lang-switch" on:change=on_lang>
+                        {Lang::ALL
+                            .into_iter()
+                            .map(|lang| {
+                                view! {
+                                    <option
+                                        value=lang.code()
+                                        selected=move || state.lang.get() == lang
+                                    >
+                                        {lang.native_name()}
+                                    </option>
+                                }
+                            })
+                            .collect_view()}
+                    </select>
+                </label>
+                <Show when=move || state.session.with(Option::is_some)>
+                    <span class="user">
+                        {move || {
+                            state.session.with(|s| s.as_ref().map(|s| s.user.display_name.clone()))
+                        }}
+                    </span>
+                    <button type="button" class="link" on:click=sign_out>
+                        {move || state.texts().sign_out}
+                    </button>
+                </Show>
+            </div>
+        </header>
+    }
+}

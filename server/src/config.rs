@@ -1,0 +1,119 @@
+//! Command line and configuration: one clap-derived struct per command.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// `xieshang`: the whole product in one process.
+#[derive(Debug, Parser)]
+#[command(
+    name = "xieshang",
+    version,
+    about = "协商 Xieshang: offline-first co-drafting for CPPCC consultation work"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The binary's commands, named in DESIGN.md.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API, the sync endpoint and the client.
+    Serve(Config),
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+/// `xieshang user …`
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user, reading the password from standard input.
+    Add(UserAdd),
+}
+
+/// Where the data lives: shared by `serve` and `user add`, so an operator can add
+/// users before or while serving.
+#[derive(Debug, Clone, Args)]
+pub struct StorageArgs {
+    /// Directory for the SQLite file (and other local state).
+    #[arg(long, default_value = "./data", env = "XIESHANG_DATA")]
+    pub data: PathBuf,
+    /// `postgres://…` to use PostgreSQL (or `sqlite:…` for an explicit SQLite file).
+    #[arg(long, env = "XIESHANG_DATABASE_URL")]
+    pub database_url: Option<String>,
+}
+
+/// `xieshang user add`
+#[derive(Debug, Clone, Args)]
+pub struct UserAdd {
+    #[command(flatten)]
+    pub storage: StorageArgs,
+    #[arg(long)]
+    pub username: String,
+    /// Shown in the UI; defaults to the username.
+    #[arg(long)]
+    pub display_name: Option<String>,
+    /// Read the password from standard input (required: never on the command line).
+    #[arg(long, required = true)]
+    pub password_stdin: bool,
+    /// member | staff | leader | admin
+    #[arg(long, default_value = "member")]
+    pub role: String,
+}
+
+/// `xieshang serve`: everything the server needs to run. Limits have safe defaults.
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Address to listen on; port 0 picks a free port (printed at start).
+    #[arg(long, default_value = "127.0.0.1:8080", env = "XIESHANG_ADDR")]
+    pub addr: SocketAddr,
+    #[command(flatten)]
+    pub storage: StorageArgs,
+    /// Seed a demo committee (only into an empty database) and print its logins.
+    #[arg(long)]
+    pub demo: bool,
+    /// Directory with a built client to serve instead of the embedded one.
+    #[arg(long, env = "XIESHANG_STATIC_DIR")]
+    pub static_dir: Option<PathBuf>,
+    /// Largest WebSocket message accepted, in bytes; checked before decoding.
+    #[arg(long, default_value_t = 8 * 1024 * 1024)]
+    pub max_message_bytes: usize,
+    /// Largest awareness (presence) message accepted, in bytes.
+    #[arg(long, default_value_t = 64 * 1024)]
+    pub max_awareness_bytes: usize,
+    /// Sustained messages per second allowed on one connection (0 = unlimited).
+    #[arg(long, default_value_t = 2000)]
+    pub max_messages_per_sec: u32,
+    /// Burst of messages allowed above the sustained rate.
+    #[arg(long, default_value_t = 20000)]
+    pub message_burst: u32,
+    /// Outbound messages queued for one connection before it is closed as too slow.
+    #[arg(long, default_value_t = 4096)]
+    pub outbound_queue: usize,
+    /// Seconds a document with no connections stays in memory.
+    #[arg(long, default_value_t = 30)]
+    pub idle_evict_secs: u64,
+    /// Log entries after which a document's log is compacted into a snapshot.
+    #[arg(long, default_value_t = 512)]
+    pub compact_every: u64,
+    /// Session lifetime in hours.
+    #[arg(long, default_value_t = 24 * 14)]
+    pub session_hours: u64,
+}
+
+impl Config {
+    /// Defaults for an in-process server on `data` (tests and tools).
+    pub fn for_data_dir(data: PathBuf) -> Config {
+        let cli = Cli::parse_from(["xieshang", "serve", "--addr", "127.0.0.1:0"]);
+        match cli.command {
+            Command::Serve(mut c) => {
+                c.storage.data = data;
+                c
+            }
+            Command::User(_) => unreachable!("parsed a serve command"),
+        }
+    }
+}

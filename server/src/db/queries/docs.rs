@@ -1,0 +1,195 @@
+//! Documents: their rows, the append-only update log and the compacted snapshots.
+//!
+//! A document's durable state is its snapshot (all updates with `seq <= upto_seq`
+//! merged) plus every log row after it. Appending and compacting each happen in
+//! one transaction, so a crash between any two statements loses nothing.
+
+use sqlx::Row;
+use xieshang_shared::{DocId, DocKind, TopicId, UserId};
+
+use crate::db::{now_ms, Db};
+use crate::on_db;
+
+/// What access checks and the document owner need to know about a document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocInfo {
+    pub id: DocId,
+    pub kind: DocKind,
+    /// The topic whose participants may edit it (none for stand-alone documents).
+    pub topic: Option<TopicId>,
+    /// Finalized documents accept no further updates.
+    pub finalized: bool,
+}
+
+/// One update to append: the bytes exactly as a client sent them.
+#[derive(Debug, Clone)]
+pub struct NewUpdate {
+    pub seq: i64,
+    pub data: Vec<u8>,
+    /// The signed-in user who sent it (attribution); none for server-made updates.
+    pub user: Option<UserId>,
+}
+
+/// A document's durable state as read back at load time.
+#[derive(Debug, Default)]
+pub struct StoredDoc {
+    /// `(upto_seq, merged state)` if the log was ever compacted.
+    pub snapshot: Option<(i64, Vec<u8>)>,
+    /// Log rows after the snapshot, in `seq` order.
+    pub updates: Vec<(i64, Vec<u8>)>,
+}
+
+impl StoredDoc {
+    /// The sequence number the next appended update gets.
+    pub fn next_seq(&self) -> i64 {
+        let after_snapshot = self.snapshot.as_ref().map(|(s, _)| *s).unwrap_or(0);
+        let after_log = self.updates.last().map(|(s, _)| *s).unwrap_or(0);
+        after_snapshot.max(after_log) + 1
+    }
+}
+
+fn info_from(id: i64, kind: String, topic: Option<i64>, finalized: bool) -> sqlx::Result<DocInfo> {
+    let kind = kind
+        .parse::<DocKind>()
+        .map_err(|e| sqlx::Error::Decode(format!("docs.kind: {e}").into()))?;
+    Ok(DocInfo {
+        id: DocId(id),
+        kind,
+        topic: topic.map(TopicId),
+        finalized,
+    })
+}
+
+/// The document's row, or `None` if there is no such document.
+pub async fn doc_info(db: &Db, id: DocId) -> sqlx::Result<Option<DocInfo>> {
+    let row = on_db!(db, pool => sqlx::query("SELECT id, kind, topic_id, finalized FROM docs WHERE id = $1")
+        .bind(id.0)
+        .fetch_optional(pool)
+        .await?
+        .map(|r| info_from(r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?))
+        .transpose());
+    row
+}
+
+/// Creates an empty document of `kind`, optionally belonging to a topic.
+pub async fn create_doc(db: &Db, kind: DocKind, topic: Option<TopicId>) -> sqlx::Result<DocId> {
+    let id: i64 = on_db!(db, pool => sqlx::query_scalar(
+        "INSERT INTO docs (kind, topic_id, finalized, created_at) VALUES ($1, $2, FALSE, $3) RETURNING id",
+    )
+    .bind(kind.as_str())
+    .bind(topic.map(|t| t.0))
+    .bind(now_ms())
+    .fetch_one(pool)
+    .await?);
+    Ok(DocId(id))
+}
+
+/// Every document of a topic, oldest first.
+pub async fn topic_docs(db: &Db, topic: TopicId) -> sqlx::Result<Vec<DocInfo>> {
+    on_db!(db, pool => sqlx::query("SELECT id, kind, topic_id, finalized FROM docs WHERE topic_id = $1 ORDER BY id")
+        .bind(topic.0)
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(|r| info_from(r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?))
+        .collect())
+}
+
+/// Appends one update outside the live path (demo seeding, tools). Documents
+/// that are open must be written through their owner instead.
+pub async fn append_update(
+    db: &Db,
+    doc: DocId,
+    data: &[u8],
+    user: Option<UserId>,
+) -> sqlx::Result<i64> {
+    let stored = load(db, doc).await?;
+    let seq = stored.next_seq();
+    append_batch(
+        db,
+        &[(
+            doc,
+            vec![NewUpdate {
+                seq,
+                data: data.to_vec(),
+                user,
+            }],
+        )],
+    )
+    .await?;
+    Ok(seq)
+}
+
+/// Reads a document's snapshot and the log after it.
+pub async fn load(db: &Db, doc: DocId) -> sqlx::Result<StoredDoc> {
+    on_db!(db, pool => {
+        let snapshot: Option<(i64, Vec<u8>)> =
+            sqlx::query_as("SELECT upto_seq, state FROM doc_snapshots WHERE doc_id = $1")
+                .bind(doc.0)
+                .fetch_optional(pool)
+                .await?;
+        let after = snapshot.as_ref().map(|(s, _)| *s).unwrap_or(0);
+        let updates: Vec<(i64, Vec<u8>)> =
+            sqlx::query_as("SELECT seq, data FROM doc_updates WHERE doc_id = $1 AND seq > $2 ORDER BY seq")
+                .bind(doc.0)
+                .bind(after)
+                .fetch_all(pool)
+                .await?;
+        Ok(StoredDoc { snapshot, updates })
+    })
+}
+
+/// Appends the updates of several documents in ONE transaction: group commit.
+/// When this returns `Ok`, every row is durable (SQLite: WAL, synchronous=FULL).
+pub async fn append_batch(db: &Db, batch: &[(DocId, Vec<NewUpdate>)]) -> sqlx::Result<()> {
+    let at = now_ms();
+    on_db!(db, pool => {
+        let mut tx = pool.begin().await?;
+        for (doc, updates) in batch {
+            for u in updates {
+                sqlx::query("INSERT INTO doc_updates (doc_id, seq, data, user_id, at) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(doc.0)
+                    .bind(u.seq)
+                    .bind(&u.data)
+                    .bind(u.user.map(|u| u.0))
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        tx.commit().await
+    })
+}
+
+/// Replaces the log up to `upto_seq` by one snapshot of the merged `state`, in one
+/// transaction: readers see either the old rows or the new snapshot, never neither.
+pub async fn compact(
+    db: &Db,
+    doc: DocId,
+    upto_seq: i64,
+    state: &[u8],
+    state_vector: &[u8],
+) -> sqlx::Result<()> {
+    let at = now_ms();
+    on_db!(db, pool => {
+        let mut tx = pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO doc_snapshots (doc_id, upto_seq, state, state_vector, at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (doc_id) DO UPDATE SET upto_seq = excluded.upto_seq, state = excluded.state, \
+             state_vector = excluded.state_vector, at = excluded.at",
+        )
+        .bind(doc.0)
+        .bind(upto_seq)
+        .bind(state)
+        .bind(state_vector)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM doc_updates WHERE doc_id = $1 AND seq <= $2")
+            .bind(doc.0)
+            .bind(upto_seq)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await
+    })
+}

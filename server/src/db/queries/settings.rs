@@ -1,0 +1,52 @@
+//! Process-wide settings that must be the same for every server process sharing
+//! one database, such as the key that signs session tokens.
+//!
+//! Values are text; callers encode binary values (base64) themselves.
+
+use crate::db::Db;
+use crate::on_db;
+
+/// The value stored under `key`, if any.
+pub async fn get(db: &Db, key: &str) -> sqlx::Result<Option<String>> {
+    on_db!(db, pool => sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+        .bind(key)
+        .fetch_optional(pool)
+        .await)
+}
+
+/// Stores `value` under `key` unless a value is already there, and answers the
+/// value that is stored afterwards.
+///
+/// Why not a plain upsert: several processes may start at once against one
+/// PostgreSQL; the first writer wins and every process then reads that same
+/// value, so they all sign tokens with one key.
+pub async fn get_or_insert(db: &Db, key: &str, value: &str) -> sqlx::Result<String> {
+    on_db!(db, pool => {
+        sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
+            .bind(key)
+            .bind(value)
+            .execute(pool)
+            .await?;
+        sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+            .bind(key)
+            .fetch_one(pool)
+            .await
+    })
+}
+
+/// Stores `value` under `key`, replacing any earlier value.
+pub async fn set(db: &Db, key: &str, value: &str) -> sqlx::Result<()> {
+    on_db!(db, pool => sqlx::query(
+        "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )
+    .bind(key)
+    .bind(value)
+    .execute(pool)
+    .await
+    .map(|_| ()))
+}
+
+/// A trivial query: whether the database answers at all (`/healthz`).
+pub async fn ping(db: &Db) -> sqlx::Result<()> {
+    on_db!(db, pool => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()))
+}

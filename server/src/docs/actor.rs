@@ -1,0 +1,376 @@
+//! The owner of one open document.
+//!
+//! It works in rounds: take every command waiting in the inbox, apply what they
+//! carry to the in-memory `Doc`, commit the accepted updates through the writer,
+//! and only then acknowledge them, fan them out and answer sync requests. While a
+//! round's commit is in flight the next round's commands queue up, which is where
+//! group commit comes from without any timer.
+
+use std::collections::{HashMap, HashSet};
+
+use bytes::Bytes;
+use tokio::sync::{mpsc, oneshot};
+use xieshang_shared::protocol::{ExtMessage, Message, SyncMessage};
+use xieshang_shared::{schema, sync};
+use yrs::{Doc, ReadTxn, StateVector, Transact};
+
+use super::presence::Presence;
+use super::{close, ConnId, DocCmd, Peer, Registry, INBOX};
+use crate::db::queries::docs::{self, DocInfo, NewUpdate};
+
+/// Most commands handled in one round.
+const ROUND: usize = 512;
+
+/// Starts the owner of `info` and returns its inbox.
+pub(super) fn spawn(reg: Registry, info: DocInfo) -> mpsc::Sender<DocCmd> {
+    let (tx, rx) = mpsc::channel(INBOX);
+    let me = tx.downgrade();
+    tokio::spawn(async move {
+        let id = info.id;
+        match Owner::load(reg.clone(), info).await {
+            Ok(owner) => owner.run(rx).await,
+            Err(e) => tracing::error!(doc = %id, error = %e, "loading document failed"),
+        }
+        if let Some(me) = me.upgrade() {
+            reg.forget(id, &me);
+        }
+    });
+    tx
+}
+
+struct Owner {
+    reg: Registry,
+    info: DocInfo,
+    doc: Doc,
+    /// Sequence number of the next log row.
+    next_seq: i64,
+    /// Log rows written since the last snapshot.
+    since_snapshot: u64,
+    peers: HashMap<ConnId, Joined>,
+    presence: Presence,
+}
+
+struct Joined {
+    peer: Peer,
+    /// Update-carrying messages received from this connection (what an ack counts).
+    received: u64,
+}
+
+/// What one round accepted and owes, settled after its commit.
+#[derive(Default)]
+struct Round {
+    updates: Vec<NewUpdate>,
+    /// Encoded update messages with the connection they came from (not echoed to it).
+    fanout: Vec<(ConnId, Bytes)>,
+    to_ack: HashSet<ConnId>,
+    /// Sync step 1 requests, answered after the commit so peers only ever see durable state.
+    step1: Vec<(ConnId, StateVector)>,
+    content: Vec<oneshot::Sender<serde_json::Value>>,
+    /// A panic inside yrs may have left the in-memory document inconsistent.
+    damaged: bool,
+    shutdown: bool,
+}
+
+impl Owner {
+    async fn load(reg: Registry, info: DocInfo) -> Result<Owner, sqlx::Error> {
+        let (doc, next_seq, since_snapshot) = load_doc(&reg, &info).await?;
+        Ok(Owner {
+            reg,
+            info,
+            doc,
+            next_seq,
+            since_snapshot,
+            peers: HashMap::new(),
+            presence: Presence::default(),
+        })
+    }
+
+    async fn run(mut self, mut inbox: mpsc::Receiver<DocCmd>) {
+        let mut cmds = Vec::with_capacity(ROUND);
+        loop {
+            let got = if self.peers.is_empty() {
+                match tokio::time::timeout(
+                    self.reg.limits().idle_evict,
+                    inbox.recv_many(&mut cmds, ROUND),
+                )
+                .await
+                {
+                    Ok(n) => n,
+                    Err(_) => {
+                        if self.reg.try_evict(self.info.id, &inbox) {
+                            self.compact_if_dirty(1).await;
+                            tracing::debug!(doc = %self.info.id, "evicted idle document");
+                            return;
+                        }
+                        continue;
+                    }
+                }
+            } else {
+                inbox.recv_many(&mut cmds, ROUND).await
+            };
+            if got == 0 {
+                return;
+            }
+            let mut round = Round::default();
+            for cmd in cmds.drain(..) {
+                self.handle(cmd, &mut round);
+            }
+            let shutdown = round.shutdown;
+            if !self.settle(round).await {
+                return;
+            }
+            if shutdown {
+                for (_, j) in self.peers.drain() {
+                    j.peer.close(close::GOING_AWAY, "server shutting down");
+                }
+                return;
+            }
+            self.compact_if_dirty(self.reg.limits().compact_every).await;
+        }
+    }
+
+    fn handle(&mut self, cmd: DocCmd, round: &mut Round) {
+        match cmd {
+            DocCmd::Join(peer, done) => self.join(peer, done),
+            DocCmd::Leave(conn) => self.drop_peer(conn, None),
+            DocCmd::Message(conn, msg) => self.message(conn, msg, round),
+            DocCmd::Content(reply) => round.content.push(reply),
+            DocCmd::Shutdown => round.shutdown = true,
+        }
+    }
+
+    fn join(&mut self, peer: Peer, done: oneshot::Sender<()>) {
+        let id = peer.id;
+        let sv = sync::state_vector(&self.doc);
+        self.peers.insert(id, Joined { peer, received: 0 });
+        self.send(id, Message::step1(sv).encode().into());
+        if let Some(all) = self.presence.encode_all() {
+            self.send(id, Message::Awareness(all).encode().into());
+        }
+        let _ = done.send(());
+    }
+
+    fn message(&mut self, conn: ConnId, msg: Message, round: &mut Round) {
+        if !self.peers.contains_key(&conn) {
+            return; // already dropped (closed as too slow or malformed)
+        }
+        match msg {
+            Message::Sync(SyncMessage::Step1(sv)) => match sync::decode_state_vector(&sv) {
+                Ok(sv) => round.step1.push((conn, sv)),
+                Err(e) => self.drop_peer(
+                    conn,
+                    Some((close::MALFORMED, format!("bad state vector: {e}"))),
+                ),
+            },
+            Message::Sync(SyncMessage::Step2(update))
+            | Message::Sync(SyncMessage::Update(update)) => self.update(conn, update, round),
+            Message::Awareness(bytes) => self.awareness(conn, bytes),
+            Message::QueryAwareness => {
+                if let Some(all) = self.presence.encode_all() {
+                    self.send(conn, Message::Awareness(all).encode().into());
+                }
+            }
+            // Auth and extension messages are server-to-client only (pings are answered by the session).
+            Message::Auth(_) | Message::Ext(_) => {}
+        }
+    }
+
+    fn update(&mut self, conn: ConnId, bytes: Vec<u8>, round: &mut Round) {
+        let Some(joined) = self.peers.get_mut(&conn) else {
+            return;
+        };
+        joined.received += 1;
+        let user = joined.peer.user;
+        let applied = sync::decode_update(&bytes).and_then(|u| sync::apply_update(&self.doc, u));
+        match applied {
+            Ok(()) => {
+                round
+                    .fanout
+                    .push((conn, Message::update(bytes.clone()).encode().into()));
+                round.updates.push(NewUpdate {
+                    seq: self.next_seq,
+                    data: bytes,
+                    user: Some(user),
+                });
+                self.next_seq += 1;
+                round.to_ack.insert(conn);
+            }
+            Err(e) => {
+                if matches!(e, sync::SyncError::Panicked(_)) {
+                    tracing::warn!(doc = %self.info.id, error = %e, "yrs panicked on an update; reloading the document");
+                    round.damaged = true;
+                } else {
+                    tracing::info!(doc = %self.info.id, error = %e, "rejected update");
+                }
+                self.drop_peer(
+                    conn,
+                    Some((close::MALFORMED, format!("invalid update: {e}"))),
+                );
+            }
+        }
+    }
+
+    fn awareness(&mut self, conn: ConnId, bytes: Vec<u8>) {
+        if bytes.len() > self.reg.limits().max_awareness_bytes {
+            self.drop_peer(
+                conn,
+                Some((close::TOO_LARGE, "awareness message too large".into())),
+            );
+            return;
+        }
+        let update = match sync::decode_awareness(&bytes) {
+            Ok(u) => u,
+            Err(e) => {
+                return self.drop_peer(
+                    conn,
+                    Some((close::MALFORMED, format!("bad awareness: {e}"))),
+                )
+            }
+        };
+        match self.presence.apply(conn, update) {
+            Ok(true) => self.broadcast(conn, Message::Awareness(bytes).encode().into()),
+            Ok(false) => {}
+            Err(_) => self.drop_peer(
+                conn,
+                Some((close::TOO_FAST, "too many awareness clients".into())),
+            ),
+        }
+    }
+
+    /// Commits the round, then acknowledges, fans out and answers. Returns false
+    /// when the owner must stop (storage failed: the in-memory state is ahead of
+    /// storage and must not be served).
+    async fn settle(&mut self, round: Round) -> bool {
+        if !round.updates.is_empty() {
+            let n = round.updates.len() as u64;
+            if let Err(e) = self.reg.writer().append(self.info.id, round.updates).await {
+                tracing::error!(doc = %self.info.id, error = %e, "storage failed; closing the document");
+                for (_, j) in self.peers.drain() {
+                    j.peer
+                        .close(close::INTERNAL, "storage failure; reconnect to resync");
+                }
+                return false;
+            }
+            self.since_snapshot += n;
+        }
+        for (origin, msg) in round.fanout {
+            self.broadcast(origin, msg);
+        }
+        for conn in round.to_ack {
+            let Some(j) = self.peers.get(&conn) else {
+                continue;
+            };
+            if j.peer.ext {
+                let ack = Message::Ext(ExtMessage::Ack { count: j.received }).encode();
+                self.send(conn, ack.into());
+            }
+        }
+        if round.damaged {
+            self.reload().await;
+        }
+        for (conn, sv) in round.step1 {
+            let diff = sync::diff_since(&self.doc, &sv);
+            self.send(conn, Message::step2(diff).encode().into());
+        }
+        if !round.content.is_empty() {
+            let content = schema::content(self.info.kind, &self.doc);
+            for reply in round.content {
+                let _ = reply.send(content.clone());
+            }
+        }
+        true
+    }
+
+    async fn reload(&mut self) {
+        match load_doc(&self.reg, &self.info).await {
+            Ok((doc, next_seq, since)) => {
+                self.doc = doc;
+                self.next_seq = next_seq;
+                self.since_snapshot = since;
+            }
+            Err(e) => tracing::error!(doc = %self.info.id, error = %e, "reloading document failed"),
+        }
+    }
+
+    /// Folds the log into a snapshot once it has `threshold` rows or more.
+    async fn compact_if_dirty(&mut self, threshold: u64) {
+        if self.since_snapshot < threshold {
+            return;
+        }
+        let upto = self.next_seq - 1;
+        let (state, sv) = {
+            let txn = self.doc.transact();
+            (
+                txn.encode_state_as_update_v1(&StateVector::default()),
+                txn.state_vector(),
+            )
+        };
+        let sv = yrs::updates::encoder::Encode::encode_v1(&sv);
+        match docs::compact(self.reg.db(), self.info.id, upto, &state, &sv).await {
+            Ok(()) => self.since_snapshot = 0,
+            Err(e) => {
+                tracing::warn!(doc = %self.info.id, error = %e, "compaction failed; the log stays")
+            }
+        }
+    }
+
+    fn broadcast(&mut self, origin: ConnId, msg: Bytes) {
+        let targets: Vec<ConnId> = self
+            .peers
+            .keys()
+            .copied()
+            .filter(|c| *c != origin)
+            .collect();
+        for conn in targets {
+            self.send(conn, msg.clone());
+        }
+    }
+
+    /// Queues `msg` for `conn`; a full queue closes that connection (it will
+    /// reconnect and resync) rather than silently dropping an update.
+    fn send(&mut self, conn: ConnId, msg: Bytes) {
+        let Some(j) = self.peers.get(&conn) else {
+            return;
+        };
+        match j.peer.out.try_send(msg) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => self.drop_peer(
+                conn,
+                Some((close::TRY_AGAIN, "too slow; reconnect to resync".into())),
+            ),
+            Err(mpsc::error::TrySendError::Closed(_)) => self.drop_peer(conn, None),
+        }
+    }
+
+    /// Forgets a connection (closing it with `why` if given) and tells the others
+    /// its presence is gone.
+    fn drop_peer(&mut self, conn: ConnId, why: Option<(u16, String)>) {
+        if let Some(j) = self.peers.remove(&conn) {
+            if let Some((code, reason)) = why {
+                tracing::info!(doc = %self.info.id, conn = conn.0, code, %reason, "closing connection");
+                j.peer.close(code, reason);
+            }
+        }
+        if let Some(gone) = self.presence.remove_conn(conn) {
+            self.broadcast(conn, Message::Awareness(gone).encode().into());
+        }
+    }
+}
+
+/// Rebuilds a document from its snapshot and log. A stored row that no longer
+/// applies is logged and skipped rather than making the whole document unloadable.
+async fn load_doc(reg: &Registry, info: &DocInfo) -> Result<(Doc, i64, u64), sqlx::Error> {
+    let stored = docs::load(reg.db(), info.id).await?;
+    let doc = schema::new_doc();
+    let rows = stored
+        .snapshot
+        .iter()
+        .map(|(s, b)| (*s, b))
+        .chain(stored.updates.iter().map(|(s, b)| (*s, b)));
+    for (seq, bytes) in rows {
+        if let Err(e) = sync::decode_update(bytes).and_then(|u| sync::apply_update(&doc, u)) {
+            tracing::error!(doc = %info.id, seq, error = %e, "stored update does not apply; skipped");
+        }
+    }
+    Ok((doc, stored.next_seq(), stored.updates.len() as u64))
+}

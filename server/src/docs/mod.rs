@@ -1,0 +1,295 @@
+//! Open collaborative documents: one owner task per document.
+//!
+//! # Layout
+//! - [`Registry`] (this file): finds or starts a document's owner; the only
+//!   shared map, touched at connect and eviction, never per message.
+//! - `actor`: the owner task. It applies incoming updates (panics in yrs contained),
+//!   hands them to the writer, and only after the commit acknowledges them and fans
+//!   them out. It compacts the log and evicts itself when idle.
+//! - `writer`: one task per server that commits the updates of all documents
+//!   waiting at that moment in one transaction (group commit).
+//! - `presence`: awareness states per document, bounded per connection.
+//!
+//! Why a task per document rather than a lock: the owner must await the commit
+//! before acknowledging, and a task lets updates arriving meanwhile queue up and be
+//! committed together in the next round, instead of holding a lock across `.await`.
+
+mod actor;
+mod presence;
+mod writer;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::sync::{mpsc, oneshot, watch};
+use xieshang_shared::protocol::Message;
+use xieshang_shared::{DocId, UserId};
+
+use crate::config::Config;
+use crate::db::queries::docs::DocInfo;
+use crate::db::Db;
+
+pub use writer::Writer;
+
+/// Why a document operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DocError {
+    #[error("no such document")]
+    NotFound,
+    #[error("storage: {0}")]
+    Storage(#[from] sqlx::Error),
+    #[error("the document is busy; try again")]
+    Busy,
+    #[error("the document was closed")]
+    Closed,
+}
+
+/// Identifies one WebSocket connection for the life of the process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ConnId(pub u64);
+
+/// A WebSocket close code and reason, sent when the server ends a connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CloseReason {
+    pub code: u16,
+    pub reason: String,
+}
+
+/// Close codes used on `/sync` (DESIGN.md names 44xx; the rest are RFC 6455).
+pub mod close {
+    /// The server is shutting down; reconnect later.
+    pub const GOING_AWAY: u16 = 1001;
+    /// Text frames or other data that is not the protocol.
+    pub const UNSUPPORTED: u16 = 1003;
+    /// Bytes that do not decode, or an update the CRDT rejected.
+    pub const MALFORMED: u16 = 1007;
+    /// Storage failed; nothing unacknowledged was kept.
+    pub const INTERNAL: u16 = 1011;
+    /// The connection could not keep up (outbound queue full); reconnect to resync.
+    pub const TRY_AGAIN: u16 = 1013;
+    pub const UNAUTHORIZED: u16 = 4401;
+    pub const FORBIDDEN: u16 = 4403;
+    pub const NOT_FOUND: u16 = 4404;
+    pub const TOO_LARGE: u16 = 4413;
+    pub const TOO_FAST: u16 = 4429;
+}
+
+/// What the document owner knows of one connection.
+pub struct Peer {
+    pub id: ConnId,
+    pub user: UserId,
+    /// Whether the client asked for our extension messages (acks, read-only).
+    pub ext: bool,
+    /// Bounded queue of encoded messages to this connection.
+    pub out: mpsc::Sender<Bytes>,
+    /// Set once to make the connection close with this reason.
+    pub closer: Arc<watch::Sender<Option<CloseReason>>>,
+}
+
+impl Peer {
+    /// Asks the connection to close; idempotent (the first reason wins).
+    pub fn close(&self, code: u16, reason: impl Into<String>) {
+        let reason = reason.into();
+        self.closer.send_if_modified(|slot| {
+            if slot.is_none() {
+                *slot = Some(CloseReason { code, reason });
+                true
+            } else {
+                false
+            }
+        });
+    }
+}
+
+/// Commands to a document owner.
+pub(crate) enum DocCmd {
+    Join(Peer, oneshot::Sender<()>),
+    Leave(ConnId),
+    Message(ConnId, Message),
+    Content(oneshot::Sender<serde_json::Value>),
+    Shutdown,
+}
+
+/// A handle to send one connection's messages to its document's owner.
+#[derive(Clone)]
+pub struct DocLink {
+    conn: ConnId,
+    tx: mpsc::Sender<DocCmd>,
+}
+
+impl DocLink {
+    /// Delivers a decoded message; waits when the owner is behind (backpressure
+    /// reaches the socket). `Err` means the owner is gone: close and resync.
+    pub async fn send(&self, msg: Message) -> Result<(), DocError> {
+        self.tx
+            .send(DocCmd::Message(self.conn, msg))
+            .await
+            .map_err(|_| DocError::Closed)
+    }
+
+    /// Tells the owner the connection ended (presence removal); best effort.
+    pub async fn leave(&self) {
+        let _ = self.tx.send(DocCmd::Leave(self.conn)).await;
+    }
+}
+
+/// Settings the owners need, copied out of [`Config`].
+#[derive(Debug, Clone)]
+pub(crate) struct Limits {
+    pub idle_evict: Duration,
+    pub compact_every: u64,
+    pub max_awareness_bytes: usize,
+}
+
+struct Inner {
+    db: Db,
+    writer: Writer,
+    limits: Limits,
+    docs: Mutex<HashMap<DocId, mpsc::Sender<DocCmd>>>,
+    next_conn: AtomicU64,
+}
+
+/// The open documents. Cheap to clone.
+#[derive(Clone)]
+pub struct Registry {
+    inner: Arc<Inner>,
+}
+
+/// Queue depth of a document owner's inbox.
+const INBOX: usize = 4096;
+
+impl Registry {
+    /// Starts the group-commit writer; owners start on first use.
+    pub fn new(db: Db, config: &Config) -> Registry {
+        let limits = Limits {
+            idle_evict: Duration::from_secs(config.idle_evict_secs),
+            compact_every: config.compact_every.max(1),
+            max_awareness_bytes: config.max_awareness_bytes,
+        };
+        let writer = Writer::start(db.clone());
+        let inner = Inner {
+            db,
+            writer,
+            limits,
+            docs: Mutex::new(HashMap::new()),
+            next_conn: AtomicU64::new(1),
+        };
+        Registry {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// A fresh connection id.
+    pub fn next_conn_id(&self) -> ConnId {
+        ConnId(self.inner.next_conn.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// Joins a connection to the document (loading it if needed). The owner sends
+    /// the opening sync messages to `peer.out` before this returns.
+    pub async fn join(&self, info: &DocInfo, peer: Peer) -> Result<DocLink, DocError> {
+        let conn = peer.id;
+        let (done_tx, done_rx) = oneshot::channel();
+        let tx = self
+            .send_to_owner(info, DocCmd::Join(peer, done_tx))
+            .await?;
+        done_rx.await.map_err(|_| DocError::Closed)?;
+        Ok(DocLink { conn, tx })
+    }
+
+    /// The typed view of a document's committed content as JSON.
+    pub async fn content(&self, info: &DocInfo) -> Result<serde_json::Value, DocError> {
+        let (tx, rx) = oneshot::channel();
+        self.send_to_owner(info, DocCmd::Content(tx)).await?;
+        rx.await.map_err(|_| DocError::Closed)
+    }
+
+    /// How many documents are open (for tests and metrics).
+    pub fn open_count(&self) -> usize {
+        self.inner.docs.lock().map(|d| d.len()).unwrap_or(0)
+    }
+
+    /// Asks every owner to finish its current commit, close its connections and stop.
+    pub async fn shutdown(&self) {
+        let owners: Vec<mpsc::Sender<DocCmd>> = match self.inner.docs.lock() {
+            Ok(mut docs) => docs.drain().map(|(_, tx)| tx).collect(),
+            Err(_) => Vec::new(),
+        };
+        for tx in &owners {
+            let _ = tx.send(DocCmd::Shutdown).await;
+        }
+        for tx in owners {
+            tx.closed().await;
+        }
+    }
+
+    /// Sends `cmd` to the owner of `info.id`, starting it if none runs. The map
+    /// lock is held only for the lookup and a non-blocking send, so an owner that
+    /// evicts itself (under the same lock, with an empty inbox) cannot lose it.
+    async fn send_to_owner(
+        &self,
+        info: &DocInfo,
+        mut cmd: DocCmd,
+    ) -> Result<mpsc::Sender<DocCmd>, DocError> {
+        for _ in 0..200 {
+            let attempt = {
+                let mut docs = self.inner.docs.lock().map_err(|_| DocError::Closed)?;
+                let tx = match docs.get(&info.id) {
+                    Some(tx) if !tx.is_closed() => tx.clone(),
+                    _ => {
+                        let tx = actor::spawn(self.clone(), info.clone());
+                        docs.insert(info.id, tx.clone());
+                        tx
+                    }
+                };
+                match tx.try_send(cmd) {
+                    Ok(()) => return Ok(tx),
+                    Err(mpsc::error::TrySendError::Full(c)) => c,
+                    Err(mpsc::error::TrySendError::Closed(c)) => {
+                        docs.remove(&info.id);
+                        c
+                    }
+                }
+            };
+            cmd = attempt;
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        Err(DocError::Busy)
+    }
+
+    /// Called by an idle owner: removes it from the map only if nothing is queued
+    /// for it, atomically with respect to `send_to_owner`.
+    pub(crate) fn try_evict(&self, id: DocId, inbox: &mpsc::Receiver<DocCmd>) -> bool {
+        let Ok(mut docs) = self.inner.docs.lock() else {
+            return false;
+        };
+        if !inbox.is_empty() {
+            return false;
+        }
+        docs.remove(&id);
+        true
+    }
+
+    /// Forgets an owner that stopped on its own (storage failure, shutdown).
+    pub(crate) fn forget(&self, id: DocId, tx: &mpsc::Sender<DocCmd>) {
+        if let Ok(mut docs) = self.inner.docs.lock() {
+            if docs.get(&id).is_some_and(|t| t.same_channel(tx)) {
+                docs.remove(&id);
+            }
+        }
+    }
+
+    pub(crate) fn db(&self) -> &Db {
+        &self.inner.db
+    }
+
+    pub(crate) fn writer(&self) -> &Writer {
+        &self.inner.writer
+    }
+
+    pub(crate) fn limits(&self) -> &Limits {
+        &self.inner.limits
+    }
+}

@@ -1,0 +1,21 @@
+//! What every handler shares: storage, configuration, signing keys, open documents.
+
+use std::sync::Arc;
+
+use crate::auth::Keys;
+use crate::config::Config;
+use crate::db::Db;
+use crate::docs::Registry;
+
+/// Cheap to clone: every field is reference counted.
+#[derive(Clone)]
+pub struct AppState {
+    /// Relational facts and the document logs.
+    pub db: Db,
+    /// Limits and options the server was started with.
+    pub config: Arc<Config>,
+    /// The HMAC key that signs session tokens.
+    pub keys: Arc<Keys>,
+    /// The open collaborative documents, each with its owner task.
+    pub docs: Registry,
+}

@@ -1,0 +1,249 @@
+//! One sync connection, independent of axum: frames in, frames out.
+//!
+//! The receiving half enforces the limits (size before decoding, message rate),
+//! decodes the framing and hands messages to the document owner; the sending half
+//! drains the bounded outbound queue. Either ending stops the other. Generic over
+//! `Sink + Stream` so it can be driven by channels as well as a socket.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::{Sink, SinkExt, Stream, StreamExt};
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
+use xieshang_shared::protocol::{ExtMessage, Message};
+
+use crate::docs::{close, CloseReason, DocLink};
+
+/// A WebSocket frame as the session sees it.
+#[derive(Debug)]
+pub enum Frame {
+    Binary(Bytes),
+    /// Any text frame: not the protocol.
+    Text,
+    /// The peer closed.
+    Close,
+    /// The transport refused a message for its size before we saw it.
+    TooLarge,
+    /// Control frames and the like, handled by the transport.
+    Other,
+}
+
+/// Frames the session sends.
+#[derive(Debug)]
+pub enum OutFrame {
+    Binary(Bytes),
+    Close(CloseReason),
+}
+
+/// Per-connection limits.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionLimits {
+    pub max_message_bytes: usize,
+    /// Sustained messages per second; 0 disables the limit.
+    pub messages_per_sec: u32,
+    pub burst: u32,
+}
+
+/// Asks a connection to close; the first reason wins.
+pub fn request_close(
+    closer: &watch::Sender<Option<CloseReason>>,
+    code: u16,
+    reason: impl Into<String>,
+) {
+    let reason = reason.into();
+    closer.send_if_modified(|slot| {
+        if slot.is_none() {
+            *slot = Some(CloseReason { code, reason });
+            true
+        } else {
+            false
+        }
+    });
+}
+
+/// Everything a session needs besides its transport.
+pub struct SessionParts {
+    pub link: DocLink,
+    /// Our own handle on the outbound queue, for answering pings.
+    pub out_tx: mpsc::Sender<Bytes>,
+    pub out_rx: mpsc::Receiver<Bytes>,
+    pub closer: Arc<watch::Sender<Option<CloseReason>>>,
+    pub limits: SessionLimits,
+}
+
+/// Runs the connection until either side ends it.
+pub async fn run<Si, St>(sink: Si, stream: St, parts: SessionParts)
+where
+    Si: Sink<OutFrame> + Unpin + Send + 'static,
+    St: Stream<Item = Frame> + Unpin,
+{
+    let SessionParts {
+        link,
+        out_tx,
+        out_rx,
+        closer,
+        limits,
+    } = parts;
+    let sender = tokio::spawn(send_loop(sink, out_rx, closer.subscribe()));
+    receive_loop(stream, &link, &out_tx, &closer, limits).await;
+    link.leave().await;
+    request_close(&closer, 1000, "");
+    // The sender finishes by writing the close frame; do not wait forever on a dead peer.
+    if tokio::time::timeout(Duration::from_secs(5), sender)
+        .await
+        .is_err()
+    {
+        tracing::debug!("send half did not finish in time");
+    }
+}
+
+async fn send_loop<Si>(
+    mut sink: Si,
+    mut out_rx: mpsc::Receiver<Bytes>,
+    mut closed: watch::Receiver<Option<CloseReason>>,
+) where
+    Si: Sink<OutFrame> + Unpin,
+{
+    loop {
+        tokio::select! {
+            biased;
+            changed = closed.changed() => {
+                let reason = closed.borrow_and_update().clone();
+                match (changed, reason) {
+                    (_, Some(reason)) => {
+                        let _ = sink.send(OutFrame::Close(reason)).await;
+                        break;
+                    }
+                    (Err(_), None) => break,
+                    (Ok(()), None) => {}
+                }
+            }
+            msg = out_rx.recv() => match msg {
+                Some(bytes) => {
+                    if sink.send(OutFrame::Binary(bytes)).await.is_err() {
+                        break;
+                    }
+                }
+                None => break,
+            },
+        }
+    }
+    let _ = sink.close().await;
+}
+
+async fn receive_loop<St>(
+    mut stream: St,
+    link: &DocLink,
+    out_tx: &mpsc::Sender<Bytes>,
+    closer: &watch::Sender<Option<CloseReason>>,
+    limits: SessionLimits,
+) where
+    St: Stream<Item = Frame> + Unpin,
+{
+    let mut closed = closer.subscribe();
+    let mut bucket = TokenBucket::new(limits.messages_per_sec, limits.burst);
+    loop {
+        let frame = tokio::select! {
+            _ = closed.changed() => return,
+            frame = stream.next() => frame,
+        };
+        let bytes = match frame {
+            Some(Frame::Binary(bytes)) => bytes,
+            Some(Frame::Other) => continue,
+            Some(Frame::Text) => {
+                return request_close(
+                    closer,
+                    close::UNSUPPORTED,
+                    "text frames are not the protocol",
+                )
+            }
+            Some(Frame::TooLarge) => {
+                return request_close(closer, close::TOO_LARGE, "message too large")
+            }
+            Some(Frame::Close) | None => return,
+        };
+        if bytes.len() > limits.max_message_bytes {
+            return request_close(closer, close::TOO_LARGE, "message too large");
+        }
+        if !bucket.take() {
+            return request_close(closer, close::TOO_FAST, "too many messages");
+        }
+        let msg = match Message::decode(&bytes) {
+            Ok(msg) => msg,
+            Err(e) => {
+                return request_close(closer, close::MALFORMED, format!("malformed message: {e}"))
+            }
+        };
+        if let Message::Ext(ExtMessage::Ping { nonce }) = msg {
+            let pong = Message::Ext(ExtMessage::Pong { nonce }).encode();
+            if out_tx.try_send(pong.into()).is_err() {
+                return request_close(closer, close::TRY_AGAIN, "too slow; reconnect to resync");
+            }
+            continue;
+        }
+        if link.send(msg).await.is_err() {
+            return request_close(
+                closer,
+                close::INTERNAL,
+                "document closed; reconnect to resync",
+            );
+        }
+    }
+}
+
+/// Classic token bucket: `rate` tokens a second, at most `burst` saved up.
+struct TokenBucket {
+    rate: f64,
+    burst: f64,
+    tokens: f64,
+    at: Instant,
+}
+
+impl TokenBucket {
+    fn new(rate: u32, burst: u32) -> TokenBucket {
+        let burst = f64::from(burst.max(1));
+        TokenBucket {
+            rate: f64::from(rate),
+            burst,
+            tokens: burst,
+            at: Instant::now(),
+        }
+    }
+
+    fn take(&mut self) -> bool {
+        if self.rate == 0.0 {
+            return true;
+        }
+        let now = Instant::now();
+        self.tokens =
+            (self.tokens + now.duration_since(self.at).as_secs_f64() * self.rate).min(self.burst);
+        self.at = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TokenBucket;
+
+    #[tokio::test(start_paused = true)]
+    async fn bucket_allows_burst_then_rate() {
+        let mut b = TokenBucket::new(10, 5);
+        assert_eq!((0..10).filter(|_| b.take()).count(), 5);
+        tokio::time::advance(std::time::Duration::from_millis(500)).await;
+        assert_eq!((0..10).filter(|_| b.take()).count(), 5);
+    }
+
+    #[test]
+    fn zero_rate_is_unlimited() {
+        let mut b = TokenBucket::new(0, 1);
+        assert!((0..1000).all(|_| b.take()));
+    }
+}

@@ -1,0 +1,130 @@
+//! Sans-IO sync helpers: decode and apply yrs payloads without ever letting
+//! hostile bytes take down the caller.
+//!
+//! The server, the client, the tests and the fuzz target all go through these
+//! functions, so containment is written once. Two layers protect the caller:
+//!
+//! 1. [`guard`] walks each payload's structure before yrs sees it, refusing
+//!    counts the bytes cannot back, absurd nesting and trailing bytes. This
+//!    stops the failures no `catch_unwind` can catch: allocation bombs and
+//!    stack overflows.
+//! 2. [`contain`] turns any panic left inside yrs into [`SyncError::Panicked`],
+//!    so one bad message costs one connection, not the document or process.
+
+pub mod guard;
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use thiserror::Error;
+use yrs::sync::AwarenessUpdate;
+use yrs::updates::decoder::Decode;
+use yrs::updates::encoder::Encode;
+use yrs::{Doc, ReadTxn, StateVector, Transact, Update};
+
+/// Why a payload could not be decoded or applied.
+///
+/// Carries messages, not yrs error types, so it is `Clone` and stays stable
+/// across yrs versions; callers log it and close the one connection.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum SyncError {
+    /// The bytes are not a valid v1 payload (refused by the guard or by yrs).
+    #[error("cannot decode payload: {0}")]
+    Decode(String),
+    /// yrs refused to integrate a decoded update, or the document was busy.
+    #[error("cannot apply update: {0}")]
+    Apply(String),
+    /// yrs panicked on this input; the panic was caught and contained.
+    #[error("panic while processing payload: {0}")]
+    Panicked(String),
+}
+
+/// Runs `f`, turning a panic into [`SyncError::Panicked`] with its message.
+///
+/// Use it around every yrs call that sees bytes from the network. On wasm32
+/// (`panic = "abort"`) it cannot catch anything, which is why the guard exists.
+pub fn contain<T>(f: impl FnOnce() -> T) -> Result<T, SyncError> {
+    catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
+        let message = if let Some(s) = payload.downcast_ref::<&str>() {
+            (*s).to_owned()
+        } else if let Some(s) = payload.downcast_ref::<String>() {
+            s.clone()
+        } else {
+            "non-string panic payload".to_owned()
+        };
+        SyncError::Panicked(message)
+    })
+}
+
+/// Checks that `bytes` is a well-formed v1 update without decoding it.
+///
+/// Lets a server refuse a payload before it is stored or broadcast.
+pub fn check_update(bytes: &[u8]) -> Result<(), SyncError> {
+    guard::check_update(bytes).map_err(SyncError::Decode)
+}
+
+/// Decodes a v1 update (SyncStep2 or Update payload) from untrusted bytes.
+pub fn decode_update(bytes: &[u8]) -> Result<Update, SyncError> {
+    check_update(bytes)?;
+    contain(|| Update::decode_v1(bytes))?.map_err(|e| SyncError::Decode(e.to_string()))
+}
+
+/// Decodes a v1 state vector (SyncStep1 payload) from untrusted bytes.
+pub fn decode_state_vector(bytes: &[u8]) -> Result<StateVector, SyncError> {
+    guard::check_state_vector(bytes).map_err(SyncError::Decode)?;
+    contain(|| StateVector::decode_v1(bytes))?.map_err(|e| SyncError::Decode(e.to_string()))
+}
+
+/// Decodes a y-protocols awareness update from untrusted bytes.
+///
+/// Added to the contract: the server validates presence messages before
+/// relaying them, and the fuzz target exercises this path.
+pub fn decode_awareness(bytes: &[u8]) -> Result<AwarenessUpdate, SyncError> {
+    guard::check_awareness(bytes).map_err(SyncError::Decode)?;
+    contain(|| AwarenessUpdate::decode_v1(bytes))?.map_err(|e| SyncError::Decode(e.to_string()))
+}
+
+/// Integrates a decoded update into `doc`, contained.
+///
+/// Uses `try_transact_mut`, so a document that already has a transaction open
+/// reports [`SyncError::Apply`] instead of deadlocking.
+pub fn apply_update(doc: &Doc, update: Update) -> Result<(), SyncError> {
+    contain(|| {
+        let mut txn = doc
+            .try_transact_mut()
+            .map_err(|e| SyncError::Apply(format!("document busy: {e}")))?;
+        txn.apply_update(update)
+            .map_err(|e| SyncError::Apply(e.to_string()))
+    })?
+}
+
+/// Decodes and applies untrusted update bytes in one step.
+pub fn apply_update_bytes(doc: &Doc, bytes: &[u8]) -> Result<(), SyncError> {
+    apply_update(doc, decode_update(bytes)?)
+}
+
+/// What `doc` has that a peer with state vector `sv` lacks: the SyncStep2 payload.
+pub fn diff_since(doc: &Doc, sv: &StateVector) -> Vec<u8> {
+    doc.transact().encode_state_as_update_v1(sv)
+}
+
+/// The encoded v1 state vector of `doc`: the SyncStep1 payload.
+pub fn state_vector(doc: &Doc) -> Vec<u8> {
+    doc.transact().state_vector().encode_v1()
+}
+
+/// The whole state of `doc` as one v1 update (a snapshot for storage).
+pub fn encode_state(doc: &Doc) -> Vec<u8> {
+    diff_since(doc, &StateVector::default())
+}
+
+/// Merges several v1 updates into one (log compaction), checking each first.
+pub fn merge_updates(updates: &[&[u8]]) -> Result<Vec<u8>, SyncError> {
+    for update in updates {
+        check_update(update)?;
+    }
+    contain(|| yrs::merge_updates_v1(updates.iter().copied()))?
+        .map_err(|e| SyncError::Decode(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests;

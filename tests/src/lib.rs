@@ -1,0 +1,56 @@
+//! Test fixtures for Xieshang: a real server (in-process or the real binary),
+//! real storage (a SQLite file, or a throwaway PostgreSQL database) and real
+//! WebSocket peers that speak the y-websocket protocol with native yrs.
+//!
+//! Nothing here is a mock: every test talks to the server over 127.0.0.1 on a
+//! port the OS picked, and every update goes through the server's storage.
+//!
+//! # Layout
+//! - [`server`]: [`TestServer`], the server started in this process on port 0,
+//!   over [`Backend::Sqlite`] (a temp dir) or [`Backend::Postgres`].
+//! - [`pg`]: one fresh PostgreSQL database per test from `XIESHANG_TEST_DATABASE_URL`.
+//! - [`process`]: [`ServerProcess`], the real `xieshang` binary that tests kill
+//!   with SIGKILL and restart on the same data.
+//! - [`api`]: the JSON API as tests use it: log in, create topics, read documents;
+//!   [`Committee`] sets up staff, members and a topic in one call.
+//! - [`client`]: [`TestClient`], a native yrs peer on a WebSocket that counts
+//!   durability acknowledgements and can hold its updates back (offline).
+//! - [`text`]: edits that keep markers whole, UTF-16 offsets, marker bookkeeping.
+//! - [`wait`]: polling a condition with a deadline (tests never sleep "long enough").
+
+pub mod api;
+pub mod client;
+pub mod pg;
+pub mod process;
+pub mod server;
+pub mod text;
+pub mod wait;
+
+pub use api::{Api, Committee, Session};
+pub use client::{CloseInfo, Flush, TestClient};
+pub use process::ServerProcess;
+pub use server::{Backend, TestServer};
+
+/// How long any single wait in a test may take before it counts as a failure.
+/// Generous, because a failure should mean "never", not "slow on 2 busy cores".
+pub const WAIT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// The password every test user gets; tests are about sync, not passwords.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// The workspace root (the parent of this crate).
+pub fn workspace_root() -> std::path::PathBuf {
+    let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    here.parent().unwrap_or(here).to_path_buf()
+}
+
+/// A seed for a test's random choices: `XS_SEED` if set (to replay a failure),
+/// else `default`. Printed, so a failing run can be replayed.
+pub fn seed(test: &str, default: u64) -> u64 {
+    let seed = std::env::var("XS_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default);
+    println!("[{test}] seed {seed} (set XS_SEED={seed} to replay)");
+    seed
+}

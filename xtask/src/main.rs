@@ -1,0 +1,114 @@
+//! `cargo xtask build | run | test | fuzz`: the project's commands, doing all
+//! setup on a fresh machine (tools from package registries only).
+//!
+//! # Layout
+//! - [`sh`]: the workspace's paths and running commands (each printed first).
+//! - [`tools`]: idempotent installs: the wasm target, wasm-bindgen-cli at the
+//!   Cargo.lock version, wasm-opt from npm, Node packages, PostgreSQL, Chromium.
+//! - [`client`]: the wasm client into `client/dist` (hashed names, `.gz`/`.br`).
+//! - [`postgres`]: a throwaway PostgreSQL cluster for the tests.
+//! - [`test`]: everything CI runs.
+//! - [`fuzz`]: `cargo +nightly fuzz` on the decoder, when nightly exists.
+
+mod client;
+mod fuzz;
+mod postgres;
+mod sh;
+mod test;
+mod tools;
+
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+
+use crate::sh::Workspace;
+
+const USAGE: &str = "\
+usage: cargo xtask <command> [args…]
+
+commands:
+  build          client (wasm, optimised, precompressed) into client/dist, then
+                 target/release/xieshang with the client embedded
+  run [args…]    build, then `xieshang serve --demo --data ./data [args…]`
+  test [args…]   install tools, build, fmt --check, clippy, `cargo test --workspace [args…]`
+                 against a throwaway PostgreSQL (fuzzes too when XIESHANG_FUZZ_SECS is set)
+  fuzz [secs]    `cargo +nightly fuzz run decode_apply` for secs seconds (default 60)
+";
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("xtask: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<ExitCode> {
+    let mut args = std::env::args().skip(1);
+    let command = args.next();
+    let rest: Vec<String> = args.collect();
+    match command.as_deref() {
+        Some("build") => {
+            let ws = Workspace::locate()?;
+            build(&ws)?;
+        }
+        Some("run") => {
+            let ws = Workspace::locate()?;
+            let server = build(&ws)?;
+            return serve(&ws, &server, &rest);
+        }
+        Some("test") => {
+            let ws = Workspace::locate()?;
+            test::run(&ws, &rest)?;
+        }
+        Some("fuzz") => {
+            let ws = Workspace::locate()?;
+            let secs = match rest.first() {
+                Some(s) => s
+                    .parse()
+                    .with_context(|| format!("fuzz: {s:?} is not a number of seconds"))?,
+                None => 60,
+            };
+            fuzz::run(&ws, secs)?;
+        }
+        None | Some("help" | "-h" | "--help") => print!("{USAGE}"),
+        Some(other) => bail!("unknown command {other:?}\n\n{USAGE}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `cargo xtask build`: the optimised client, then the release server that embeds
+/// it. Returns the server binary.
+fn build(ws: &Workspace) -> Result<std::path::PathBuf> {
+    let tools = tools::client_tools(ws)?;
+    let assets = client::build(ws, &tools)?;
+    client::print_sizes(&assets);
+    sh::step("server (release, with the client embedded)");
+    sh::run(
+        ws.cargo()
+            .args(["build", "--release", "-p", "xieshang-server"]),
+    )?;
+    let server = ws.target_dir.join("release").join("xieshang");
+    println!("built {}", server.display());
+    Ok(server)
+}
+
+/// `cargo xtask run`: serve the demo on SQLite under `./data`.
+fn serve(ws: &Workspace, server: &std::path::Path, extra: &[String]) -> Result<ExitCode> {
+    sh::step("serve --demo");
+    let mut cmd = std::process::Command::new(server);
+    cmd.current_dir(&ws.root)
+        .args(["serve", "--demo", "--data", "./data"])
+        .args(extra);
+    sh::echo(&cmd);
+    let status = cmd
+        .status()
+        .with_context(|| format!("starting {}", server.display()))?;
+    Ok(match status.code() {
+        Some(0) => ExitCode::SUCCESS,
+        Some(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        None => ExitCode::FAILURE,
+    })
+}

@@ -1,0 +1,91 @@
+//! `cargo xtask test`: what CI runs on a fresh clone (`.ci/run`).
+//!
+//! Order: cheap checks first, builds next, PostgreSQL only around the tests.
+//! Checks that fail do not stop the later ones, so one run reports everything;
+//! the command fails if any did.
+
+use anyhow::{bail, Context, Result};
+
+use crate::postgres::TempPostgres;
+use crate::sh::{self, Workspace};
+use crate::{client, fuzz, tools};
+
+/// Runs everything; `extra` goes to `cargo test --workspace` (a filter, `-- --nocapture`…).
+pub fn run(ws: &Workspace, extra: &[String]) -> Result<()> {
+    let mut failed: Vec<&str> = Vec::new();
+
+    sh::step("cargo fmt --check");
+    if let Err(e) = sh::run(ws.cargo().args(["fmt", "--all", "--", "--check"])) {
+        eprintln!("{e:#}");
+        failed.push("cargo fmt --check");
+    }
+
+    let client_tools = tools::client_tools(ws)?;
+    tools::test_packages(ws)?;
+    let pg_bin = tools::ensure_postgres()?;
+
+    // The served client, as it ships: the browser tests run against it.
+    let assets = client::build(ws, &client_tools)?;
+    client::print_sizes(&assets);
+
+    sh::step("server (debug binary for the crash-safety tests)");
+    sh::run(ws.cargo().args(["build", "-p", "xieshang-server"]))?;
+    let bin = ws.target_dir.join("debug").join("xieshang");
+    if !bin.is_file() {
+        bail!("{} was not built", bin.display());
+    }
+
+    sh::step("cargo clippy");
+    if let Err(e) = sh::run(ws.cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ])) {
+        eprintln!("{e:#}");
+        failed.push("cargo clippy");
+    }
+
+    sh::step("postgresql (throwaway cluster)");
+    let pg = TempPostgres::start(&pg_bin)?;
+
+    sh::step("cargo test");
+    println!("XIESHANG_BIN={}", bin.display());
+    println!("XIESHANG_TEST_DATABASE_URL={}", pg.url());
+    let tested = sh::run(
+        ws.cargo()
+            .args(["test", "--workspace"])
+            .args(extra)
+            .env("XIESHANG_BIN", &bin)
+            .env("XIESHANG_TEST_DATABASE_URL", pg.url()),
+    );
+    if let Err(e) = tested {
+        eprintln!("{e:#}");
+        failed.push("cargo test");
+    }
+
+    sh::step("stopping postgresql");
+    pg.stop()?;
+
+    if let Some(secs) = std::env::var("XIESHANG_FUZZ_SECS")
+        .ok()
+        .filter(|s| !s.is_empty())
+    {
+        let secs: u64 = secs
+            .parse()
+            .with_context(|| format!("XIESHANG_FUZZ_SECS={secs:?} is not a number"))?;
+        if let Err(e) = fuzz::run(ws, secs) {
+            eprintln!("{e:#}");
+            failed.push("cargo fuzz");
+        }
+    }
+
+    if failed.is_empty() {
+        println!("\nxtask test: all passed");
+        Ok(())
+    } else {
+        bail!("failed: {}", failed.join(", "))
+    }
+}
