@@ -215,8 +215,10 @@ pub fn clear_session_cookie() -> String {
     format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0")
 }
 
-/// The token a request presents: `Authorization: Bearer`, else the session
-/// cookie, else the `token` query parameter (what y-websocket's `params` sends).
+/// The token a request presents: `Authorization: Bearer`, else the `token`
+/// query parameter (what y-websocket's `params` sends), else the session
+/// cookie. Tokens the client chose explicitly win over the ambient cookie, so a
+/// stale cookie cannot shadow the token a WebSocket was opened with.
 pub fn presented_token<'a>(
     headers: &'a HeaderMap,
     query_token: Option<&'a str>,
@@ -240,8 +242,8 @@ pub fn presented_token<'a>(
             .map(|(_, value)| value.trim())
     };
     bearer
-        .or_else(cookie)
         .or(query_token)
+        .or_else(cookie)
         .filter(|t| !t.is_empty())
 }
 
@@ -354,7 +356,8 @@ mod tests {
         let mut h = HeaderMap::new();
         assert_eq!(presented_token(&h, Some("q")), Some("q"));
         h.insert(COOKIE, "a=1; xieshang_session=c; b=2".parse().unwrap());
-        assert_eq!(presented_token(&h, Some("q")), Some("c"));
+        assert_eq!(presented_token(&h, Some("q")), Some("q"));
+        assert_eq!(presented_token(&h, None), Some("c"));
         h.insert(AUTHORIZATION, "Bearer b".parse().unwrap());
         assert_eq!(presented_token(&h, Some("q")), Some("b"));
         assert_eq!(query_token(Some("x=1&token=abc.def")), Some("abc.def"));

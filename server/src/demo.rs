@@ -377,6 +377,29 @@ mod tests {
             .user;
         let mine = topics::list_visible(&db, &member).await.unwrap();
         assert_eq!(mine.len(), 2);
+
+        // The drafts and records hold their text, as a peer would see it.
+        let config = crate::config::Config::for_data_dir(dir.path().to_path_buf());
+        let registry = crate::docs::Registry::new(db.clone(), &config);
+        let meeting = all
+            .iter()
+            .find(|t| t.form == ConsultationForm::Meeting)
+            .unwrap();
+        let info = docs::doc_info(&db, meeting.draft_doc)
+            .await
+            .unwrap()
+            .unwrap();
+        let draft = registry.content(&info).await.unwrap();
+        assert_eq!(draft["title"], TOPICS[0].title);
+        assert!(draft["body"].as_str().unwrap().contains("## 三、意见建议"));
+        let info = docs::doc_info(&db, meeting.record_docs[0])
+            .await
+            .unwrap()
+            .unwrap();
+        let record = registry.content(&info).await.unwrap();
+        assert_eq!(record["entries"].as_array().map(Vec::len), Some(5));
+        assert!(!record["fields"].as_object().unwrap().is_empty());
+        registry.shutdown().await;
         print_logins(&logins);
     }
 }

@@ -15,8 +15,7 @@ use xieshang_shared::protocol::{
 };
 use xieshang_tests::client::server_state;
 use xieshang_tests::{Backend, TestClient, TestServer};
-use yrs::updates::encoder::Encode;
-use yrs::{Text, Transact};
+use yrs::{ReadTxn, Text, Transact};
 
 const MAX_MESSAGE: usize = 64 * 1024;
 const MAX_AWARENESS: usize = 2 * 1024;
@@ -55,9 +54,12 @@ fn awareness(client: u64, clock: u64, state: &str) -> Vec<u8> {
 fn real_update(len: usize) -> Vec<u8> {
     let doc = xieshang_shared::schema::new_doc_with_client_id(0xbad);
     let body = xieshang_shared::schema::Draft::new(&doc).body_ref();
-    body.insert(&mut doc.transact_mut(), 0, &"恶".repeat(len));
-    doc.transact()
-        .encode_state_as_update_v1(&Default::default())
+    {
+        let mut txn = doc.transact_mut();
+        body.insert(&mut txn, 0, &"恶".repeat(len));
+    }
+    let txn = doc.transact();
+    txn.encode_state_as_update_v1(&Default::default())
 }
 
 fn attacks(rng: &mut StdRng) -> Vec<Attack> {

@@ -112,6 +112,12 @@ pub fn build(ws: &Workspace, tools: &ClientTools) -> Result<Vec<Asset>> {
     fs::write(fresh.join("index.html"), index).context("writing index.html")?;
 
     let assets = precompress(&fresh)?;
+    if same_tree(&fresh, &dist) {
+        // Untouched files keep their times, so release builds need not re-embed them.
+        fs::remove_dir_all(&fresh).with_context(|| format!("removing {}", fresh.display()))?;
+        println!("client/dist: unchanged");
+        return Ok(assets);
+    }
     if dist.exists() {
         fs::remove_dir_all(&dist).with_context(|| format!("removing {}", dist.display()))?;
     }
@@ -201,6 +207,14 @@ fn files(dir: &Path) -> Result<Vec<PathBuf>> {
     }
     out.sort();
     Ok(out)
+}
+
+/// Whether both folders hold the same files with the same bytes.
+fn same_tree(a: &Path, b: &Path) -> bool {
+    let (Ok(fa), Ok(fb)) = (files(a), files(b)) else {
+        return false;
+    };
+    fa == fb && fa.iter().all(|rel| matches!((fs::read(a.join(rel)), fs::read(b.join(rel))), (Ok(x), Ok(y)) if x == y))
 }
 
 /// Writes `<file>.gz` (gzip, best) and `<file>.br` (brotli, quality 11) beside

@@ -92,16 +92,22 @@ pub struct Peer {
 impl Peer {
     /// Asks the connection to close; idempotent (the first reason wins).
     pub fn close(&self, code: u16, reason: impl Into<String>) {
-        let reason = reason.into();
-        self.closer.send_if_modified(|slot| {
-            if slot.is_none() {
-                *slot = Some(CloseReason { code, reason });
-                true
-            } else {
-                false
-            }
-        });
+        request_close(&self.closer, code, reason);
     }
+}
+
+/// Asks a connection to close through its close signal; the first reason wins, so
+/// the most specific cause (e.g. "too large") is what the client sees.
+pub fn request_close(closer: &watch::Sender<Option<CloseReason>>, code: u16, reason: impl Into<String>) {
+    let reason = reason.into();
+    closer.send_if_modified(|slot| {
+        if slot.is_none() {
+            *slot = Some(CloseReason { code, reason });
+            true
+        } else {
+            false
+        }
+    });
 }
 
 /// Commands to a document owner.

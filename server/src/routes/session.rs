@@ -169,6 +169,28 @@ mod tests {
             (status, body["error"]["code"].as_str()),
             (StatusCode::UNAUTHORIZED, Some("no_session"))
         );
+
+        // A token in the query (y-websocket's `params`) works; a deleted user's does not.
+        let id = app.add_user("zhao", "member").await;
+        let login = json!({"username": "zhao", "password": "demo1234"});
+        let (_, body) = app.call("POST", "/session", None, Some(login)).await;
+        let token = body["token"].as_str().unwrap().to_string();
+        let (status, _) = app
+            .call("GET", &format!("/session?x=1&token={token}"), None, None)
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        crate::on_db!(&app.state.db, pool => sqlx::query("DELETE FROM users WHERE id = $1")
+            .bind(id.0)
+            .execute(pool)
+            .await
+            .map(|_| ()))
+        .unwrap();
+        let (status, body) = app.call("GET", "/session", Some(&token), None).await;
+        let code = body["error"]["code"].as_str();
+        assert_eq!(
+            (status, code),
+            (StatusCode::UNAUTHORIZED, Some("invalid_token"))
+        );
     }
 
     #[tokio::test]

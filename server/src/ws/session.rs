@@ -14,7 +14,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 use xieshang_shared::protocol::{ExtMessage, Message};
 
-use crate::docs::{close, CloseReason, DocLink};
+use crate::docs::{close, request_close, CloseReason, DocLink};
 
 /// A WebSocket frame as the session sees it.
 #[derive(Debug)]
@@ -44,23 +44,6 @@ pub struct SessionLimits {
     /// Sustained messages per second; 0 disables the limit.
     pub messages_per_sec: u32,
     pub burst: u32,
-}
-
-/// Asks a connection to close; the first reason wins.
-pub fn request_close(
-    closer: &watch::Sender<Option<CloseReason>>,
-    code: u16,
-    reason: impl Into<String>,
-) {
-    let reason = reason.into();
-    closer.send_if_modified(|slot| {
-        if slot.is_none() {
-            *slot = Some(CloseReason { code, reason });
-            true
-        } else {
-            false
-        }
-    });
 }
 
 /// Everything a session needs besides its transport.

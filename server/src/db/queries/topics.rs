@@ -239,7 +239,8 @@ pub async fn get_topic(db: &Db, id: TopicId) -> Result<Option<Topic>> {
 /// otherwise), ordered by id.
 pub async fn list_visible(db: &Db, user: &User) -> Result<Vec<Topic>> {
     let all = user.role.sees_all_topics();
-    let (rows, parts, doc_rows): (Vec<TopicRow>, Vec<(i64, i64)>, Vec<(i64, String, i64)>) = on_db!(db, pool => {
+    type Rows = (Vec<TopicRow>, Vec<(i64, i64)>, Vec<(i64, String, i64)>);
+    let (rows, parts, doc_rows): Rows = on_db!(db, pool => {
         let rows = sqlx::query_as(
             "SELECT id, title, form, stage, plan_year, lead_leader, responsible_dept, responsible_person, due \
              FROM topics WHERE $1 OR id IN (SELECT topic_id FROM participants WHERE user_id = $2) ORDER BY id",

@@ -174,17 +174,20 @@ pub async fn find_session_user(db: &Db, id: UserId, nonce: &str) -> sqlx::Result
     row.map(|(id, u, d, r)| user_from(id, u, d, r)).transpose()
 }
 
+/// Columns of a [`UserSummary`]: id, username, display name, role, invited, sector, site.
+type SummaryRow = (
+    i64,
+    String,
+    String,
+    String,
+    bool,
+    Option<String>,
+    Option<String>,
+);
+
 /// Every user with sector and site names, ordered by role then username.
 pub async fn list_users(db: &Db) -> sqlx::Result<Vec<UserSummary>> {
-    let rows: Vec<(
-        i64,
-        String,
-        String,
-        String,
-        bool,
-        Option<String>,
-        Option<String>,
-    )> = on_db!(db, pool => sqlx::query_as(
+    let rows: Vec<SummaryRow> = on_db!(db, pool => sqlx::query_as(
             "SELECT u.id, u.username, u.display_name, u.role, u.invited, s.name, t.name \
              FROM users u LEFT JOIN sectors s ON s.id = u.sector_id LEFT JOIN sites t ON t.id = u.site_id \
              ORDER BY u.role, u.username",
