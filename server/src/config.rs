@@ -102,6 +102,9 @@ pub struct Config {
     /// Session lifetime in hours.
     #[arg(long, default_value_t = 24 * 14)]
     pub session_hours: u64,
+    /// The committee named in the header of exported bulletins (建言献策).
+    #[arg(long, default_value = "某某县政协", env = "XIESHANG_COMMITTEE_NAME")]
+    pub committee_name: String,
 }
 
 impl Config {

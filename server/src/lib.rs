@@ -10,6 +10,8 @@
 //! - [`ws`]: `GET /sync/{doc_id}`, the y-websocket protocol on a socket.
 //! - [`assets`]: the built client, embedded or from a directory.
 //! - [`demo`]: the demo committee for `serve --demo`.
+//! - [`records`]: canonical records: versions, diff, restore, attribution (pure logic).
+//! - [`export`]: the bulletin (建言献策) as DOCX, Markdown or HTML.
 //! - [`error`]: the one JSON error shape.
 
 pub mod access;
@@ -21,6 +23,8 @@ pub mod db;
 pub mod demo;
 pub mod docs;
 pub mod error;
+pub mod export;
+pub mod records;
 pub mod routes;
 pub mod server;
 pub mod state;

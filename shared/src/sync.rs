@@ -19,7 +19,7 @@ use thiserror::Error;
 use yrs::sync::AwarenessUpdate;
 use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
-use yrs::{Doc, ReadTxn, StateVector, Transact, Update};
+use yrs::{Doc, ReadTxn, StateVector, Transact, Update, WriteTxn};
 
 /// Why a payload could not be decoded or applied.
 ///
@@ -63,9 +63,19 @@ pub fn check_update(bytes: &[u8]) -> Result<(), SyncError> {
 }
 
 /// Decodes a v1 update (SyncStep2 or Update payload) from untrusted bytes.
+///
+/// Besides the guard, the decoded update must survive yrs's own re-encoding:
+/// an update that yrs would store but later write out as bytes it cannot read
+/// back would poison every snapshot of the document, so it is refused here.
 pub fn decode_update(bytes: &[u8]) -> Result<Update, SyncError> {
     check_update(bytes)?;
-    contain(|| Update::decode_v1(bytes))?.map_err(|e| SyncError::Decode(e.to_string()))
+    let update =
+        contain(|| Update::decode_v1(bytes))?.map_err(|e| SyncError::Decode(e.to_string()))?;
+    let again = contain(|| update.encode_v1())?;
+    let not_stable = |e: String| SyncError::Decode(format!("update does not re-encode: {e}"));
+    guard::check_update(&again).map_err(not_stable)?;
+    contain(|| Update::decode_v1(&again))?.map_err(|e| not_stable(e.to_string()))?;
+    Ok(update)
 }
 
 /// Decodes a v1 state vector (SyncStep1 payload) from untrusted bytes.
@@ -86,15 +96,41 @@ pub fn decode_awareness(bytes: &[u8]) -> Result<AwarenessUpdate, SyncError> {
 /// Integrates a decoded update into `doc`, contained.
 ///
 /// Uses `try_transact_mut`, so a document that already has a transaction open
-/// reports [`SyncError::Apply`] instead of deadlocking.
+/// reports [`SyncError::Apply`] instead of deadlocking. Blocks whose
+/// predecessors are missing stay pending inside yrs (as in Yjs); if that
+/// pending state could not be encoded again it is discarded and the call fails.
+///
+/// On any error, part of the update may already be integrated: a server
+/// should then drop its in-memory copy and reload the document from storage.
 pub fn apply_update(doc: &Doc, update: Update) -> Result<(), SyncError> {
     contain(|| {
         let mut txn = doc
             .try_transact_mut()
             .map_err(|e| SyncError::Apply(format!("document busy: {e}")))?;
         txn.apply_update(update)
-            .map_err(|e| SyncError::Apply(e.to_string()))
+            .map_err(|e| SyncError::Apply(e.to_string()))?;
+        if txn.has_missing_updates() && !pending_round_trips(&txn) {
+            txn.prune_pending();
+            return Err(SyncError::Apply(
+                "pending blocks cannot be re-encoded; discarded".into(),
+            ));
+        }
+        Ok(())
     })?
+}
+
+/// Whether the blocks yrs holds back (waiting for predecessors) can be
+/// written out and read back; yrs merges them into every full-state encoding.
+fn pending_round_trips<T: ReadTxn>(txn: &T) -> bool {
+    let Some(pending) = txn.store().pending_update() else {
+        return true;
+    };
+    let bytes = match contain(|| pending.update.encode_v1()) {
+        Ok(bytes) => bytes,
+        Err(_) => return false,
+    };
+    guard::check_update(&bytes).is_ok()
+        && matches!(contain(|| Update::decode_v1(&bytes)), Ok(Ok(_)))
 }
 
 /// Decodes and applies untrusted update bytes in one step.
@@ -103,9 +139,23 @@ pub fn apply_update_bytes(doc: &Doc, bytes: &[u8]) -> Result<(), SyncError> {
 }
 
 /// What `doc` has that a peer with state vector `sv` lacks: the SyncStep2 payload.
+///
+/// Includes blocks still pending in yrs, as Yjs does. Never panics: if yrs
+/// fails while merging the pending blocks, the integrated state alone is sent,
+/// and if even that fails, an empty update (see [`try_diff_since`]).
 pub fn diff_since(doc: &Doc, sv: &StateVector) -> Vec<u8> {
-    doc.transact().encode_state_as_update_v1(sv)
+    try_diff_since(doc, sv)
+        .or_else(|_| contain(|| doc.transact().encode_diff_v1(sv)))
+        .unwrap_or_else(|_| EMPTY_UPDATE.to_vec())
 }
+
+/// Like [`diff_since`], but reports a panic inside yrs instead of degrading.
+pub fn try_diff_since(doc: &Doc, sv: &StateVector) -> Result<Vec<u8>, SyncError> {
+    contain(|| doc.transact().encode_state_as_update_v1(sv))
+}
+
+/// A v1 update that changes nothing: no clients, empty delete set.
+pub const EMPTY_UPDATE: [u8; 2] = [0, 0];
 
 /// The encoded v1 state vector of `doc`: the SyncStep1 payload.
 pub fn state_vector(doc: &Doc) -> Vec<u8> {
@@ -113,8 +163,16 @@ pub fn state_vector(doc: &Doc) -> Vec<u8> {
 }
 
 /// The whole state of `doc` as one v1 update (a snapshot for storage).
+///
+/// Degrades like [`diff_since`]; use [`try_encode_state`] where a snapshot
+/// must be exact (compaction should rather keep the log than store less).
 pub fn encode_state(doc: &Doc) -> Vec<u8> {
     diff_since(doc, &StateVector::default())
+}
+
+/// The whole state of `doc`, or the contained panic that prevented it.
+pub fn try_encode_state(doc: &Doc) -> Result<Vec<u8>, SyncError> {
+    try_diff_since(doc, &StateVector::default())
 }
 
 /// Merges several v1 updates into one (log compaction), checking each first.

@@ -14,9 +14,15 @@ use xieshang_shared::protocol::{ExtMessage, Message, SyncMessage};
 use xieshang_shared::{schema, sync};
 use yrs::{Doc, ReadTxn, StateVector, Transact};
 
+use super::hooks::{self, read_only_message};
 use super::presence::Presence;
-use super::{close, ConnId, DocCmd, Peer, Registry, INBOX};
+use super::{close, ConnId, DocCmd, DocError, Peer, Registry, ServerEdit, INBOX};
 use crate::db::queries::docs::{self, DocInfo, NewUpdate};
+use crate::db::queries::versions;
+use crate::records::{self, DocState};
+
+/// The origin of server-made edits: no connection has id 0, so all peers get them.
+const SERVER: ConnId = ConnId(0);
 
 /// Most commands handled in one round.
 const ROUND: usize = 512;
@@ -48,6 +54,8 @@ struct Owner {
     since_snapshot: u64,
     peers: HashMap<ConnId, Joined>,
     presence: Presence,
+    /// Finalized: every update that would change the document is refused.
+    read_only: bool,
 }
 
 struct Joined {
@@ -66,6 +74,10 @@ struct Round {
     /// Sync step 1 requests, answered after the commit so peers only ever see durable state.
     step1: Vec<(ConnId, StateVector)>,
     content: Vec<oneshot::Sender<serde_json::Value>>,
+    /// Snapshot requests, answered after the commit.
+    snapshots: Vec<oneshot::Sender<DocState>>,
+    /// Server edits and freezes that succeeded, answered after the commit.
+    changed: Vec<oneshot::Sender<Result<DocState, DocError>>>,
     /// A panic inside yrs may have left the in-memory document inconsistent.
     damaged: bool,
     shutdown: bool,
@@ -74,6 +86,7 @@ struct Round {
 impl Owner {
     async fn load(reg: Registry, info: DocInfo) -> Result<Owner, sqlx::Error> {
         let (doc, next_seq, since_snapshot) = load_doc(&reg, &info).await?;
+        let read_only = info.finalized;
         Ok(Owner {
             reg,
             info,
@@ -82,6 +95,7 @@ impl Owner {
             since_snapshot,
             peers: HashMap::new(),
             presence: Presence::default(),
+            read_only,
         })
     }
 
@@ -135,15 +149,90 @@ impl Owner {
             DocCmd::Leave(conn) => self.drop_peer(conn, None),
             DocCmd::Message(conn, msg) => self.message(conn, msg, round),
             DocCmd::Content(reply) => round.content.push(reply),
+            DocCmd::Snapshot(reply) => round.snapshots.push(reply),
+            DocCmd::ServerEdit(edit) => self.server_edit(edit, round),
+            DocCmd::SetReadOnly {
+                read_only,
+                expect_version,
+                reply,
+            } => self.set_read_only(read_only, expect_version, reply, round),
             DocCmd::Shutdown => round.shutdown = true,
         }
+    }
+
+    /// Runs a server edit on a scratch copy under a fresh client id and applies
+    /// the resulting update as if `edit.user` had sent it (see [`ServerEdit`]).
+    fn server_edit(&mut self, edit: ServerEdit, round: &mut Round) {
+        let ServerEdit { user, edit, reply } = edit;
+        if self.read_only {
+            let _ = reply.send(Err(DocError::ReadOnly));
+            return;
+        }
+        let made = hooks::run_edit(&self.doc, edit);
+        match made {
+            Ok((bytes, client)) => {
+                round
+                    .fanout
+                    .push((SERVER, Message::update(bytes.clone()).encode().into()));
+                round.updates.push(NewUpdate {
+                    seq: self.next_seq,
+                    data: bytes,
+                    user: Some(user),
+                    clients: vec![client],
+                });
+                self.next_seq += 1;
+                round.changed.push(reply);
+            }
+            Err(e) => {
+                if matches!(e, sync::SyncError::Panicked(_)) {
+                    round.damaged = true;
+                }
+                tracing::warn!(doc = %self.info.id, error = %e, "server edit failed");
+                let _ = reply.send(Err(DocError::Edit(e.to_string())));
+            }
+        }
+    }
+
+    /// Freezes the document if it is still at `expect` (finalization), or unfreezes it.
+    fn set_read_only(
+        &mut self,
+        read_only: bool,
+        expect: Option<String>,
+        reply: oneshot::Sender<Result<DocState, DocError>>,
+        round: &mut Round,
+    ) {
+        if read_only && !self.read_only {
+            if let Some(expect) = expect {
+                let current = records::describe(self.info.kind, &self.doc).version;
+                if current != expect {
+                    let _ = reply.send(Err(DocError::Stale { current }));
+                    return;
+                }
+            }
+            let notice = read_only_message(true).encode();
+            let ext: Vec<ConnId> = self
+                .peers
+                .iter()
+                .filter(|(_, j)| j.peer.ext)
+                .map(|(c, _)| *c)
+                .collect();
+            for conn in ext {
+                self.send(conn, notice.clone().into());
+            }
+        }
+        self.read_only = read_only;
+        round.changed.push(reply);
     }
 
     fn join(&mut self, peer: Peer, done: oneshot::Sender<()>) {
         let id = peer.id;
         let sv = sync::state_vector(&self.doc);
+        let ext = peer.ext;
         self.peers.insert(id, Joined { peer, received: 0 });
         self.send(id, Message::step1(sv).encode().into());
+        if self.read_only && ext {
+            self.send(id, read_only_message(true).encode().into());
+        }
         if let Some(all) = self.presence.encode_all() {
             self.send(id, Message::Awareness(all).encode().into());
         }
@@ -181,9 +270,23 @@ impl Owner {
         };
         joined.received += 1;
         let user = joined.peer.user;
-        let applied = sync::decode_update(&bytes).and_then(|u| sync::apply_update(&self.doc, u));
+        let ext = joined.peer.ext;
+        let mut clients = Vec::new();
+        let applied = sync::decode_update(&bytes).and_then(|u| {
+            if self.read_only {
+                return Ok(hooks::changes_anything(&self.doc, &u));
+            }
+            clients = hooks::new_clients(&self.doc, &u);
+            sync::apply_update(&self.doc, u).map(|()| true)
+        });
         match applied {
-            Ok(()) => {
+            Ok(true) if self.read_only => {
+                // Refused: not applied, not stored, not acknowledged; the client is told why.
+                tracing::info!(doc = %self.info.id, conn = conn.0, "refused an update to a finalized document");
+                self.send(conn, read_only_message(ext).encode().into());
+            }
+            Ok(false) => {} // nothing new (a read-only document's resync): nothing to store
+            Ok(true) => {
                 round
                     .fanout
                     .push((conn, Message::update(bytes.clone()).encode().into()));
@@ -191,6 +294,7 @@ impl Owner {
                     seq: self.next_seq,
                     data: bytes,
                     user: Some(user),
+                    clients,
                 });
                 self.next_seq += 1;
                 round.to_ack.insert(conn);
@@ -278,6 +382,15 @@ impl Owner {
                 let _ = reply.send(content.clone());
             }
         }
+        if !round.snapshots.is_empty() || !round.changed.is_empty() {
+            let state = records::describe(self.info.kind, &self.doc);
+            for reply in round.snapshots {
+                let _ = reply.send(state.clone());
+            }
+            for reply in round.changed {
+                let _ = reply.send(Ok(state.clone()));
+            }
+        }
         true
     }
 
@@ -307,7 +420,16 @@ impl Owner {
         };
         let sv = yrs::updates::encoder::Encode::encode_v1(&sv);
         match docs::compact(self.reg.db(), self.info.id, upto, &state, &sv).await {
-            Ok(()) => self.since_snapshot = 0,
+            Ok(()) => {
+                self.since_snapshot = 0;
+                // History: every compaction also names the version it folded.
+                let named = records::describe(self.info.kind, &self.doc);
+                if let Err(e) =
+                    versions::store(self.reg.db(), self.info.id, &named, "periodic", None).await
+                {
+                    tracing::warn!(doc = %self.info.id, error = %e, "naming a periodic version failed");
+                }
+            }
             Err(e) => {
                 tracing::warn!(doc = %self.info.id, error = %e, "compaction failed; the log stays")
             }

@@ -9,12 +9,15 @@
 //! - `writer`: one task per server that commits the updates of all documents
 //!   waiting at that moment in one transaction (group commit).
 //! - `presence`: awareness states per document, bounded per connection.
+//! - `hooks`: what canonical records need from an owner: read-only refusals,
+//!   the authors of an update, server-made edits (restore).
 //!
 //! Why a task per document rather than a lock: the owner must await the commit
 //! before acknowledging, and a task lets updates arriving meanwhile queue up and be
 //! committed together in the next round, instead of holding a lock across `.await`.
 
 mod actor;
+mod hooks;
 mod presence;
 mod writer;
 
@@ -31,6 +34,7 @@ use xieshang_shared::{DocId, UserId};
 use crate::config::Config;
 use crate::db::queries::docs::DocInfo;
 use crate::db::Db;
+use crate::records::DocState;
 
 pub use writer::Writer;
 
@@ -45,6 +49,15 @@ pub enum DocError {
     Busy,
     #[error("the document was closed")]
     Closed,
+    /// The document is finalized (read-only): nothing may change it.
+    #[error("the document is finalized and read-only")]
+    ReadOnly,
+    /// The document moved on from the version the caller named.
+    #[error("the document is at version {current}, not the one named")]
+    Stale { current: String },
+    /// A server-made edit failed (yrs refused or panicked); nothing was applied.
+    #[error("server edit failed: {0}")]
+    Edit(String),
 }
 
 /// Identifies one WebSocket connection for the life of the process.
@@ -116,7 +129,30 @@ pub(crate) enum DocCmd {
     Leave(ConnId),
     Message(ConnId, Message),
     Content(oneshot::Sender<serde_json::Value>),
+    /// The committed state named and rendered (canonical records), answered
+    /// after this round's commit like `Content`.
+    Snapshot(oneshot::Sender<DocState>),
+    /// An edit made by the server for a user (restore, see [`ServerEdit`]).
+    ServerEdit(ServerEdit),
+    /// Finalization: makes the document read-only if it is still at
+    /// `expect_version` (atomically with respect to updates), or writable again
+    /// when storing the finalized version failed.
+    SetReadOnly {
+        read_only: bool,
+        expect_version: Option<String>,
+        reply: oneshot::Sender<Result<DocState, DocError>>,
+    },
     Shutdown,
+}
+
+/// A change the server makes on a user's behalf. The owner runs `edit` on a
+/// scratch copy of the document under a fresh yrs client id (so authorship maps
+/// that id to `user`), then applies, commits and fans out the resulting update
+/// like any client's, and answers with the state after the commit.
+pub(crate) struct ServerEdit {
+    pub user: UserId,
+    pub edit: Box<dyn FnOnce(&yrs::Doc) + Send>,
+    pub reply: oneshot::Sender<Result<DocState, DocError>>,
 }
 
 /// A handle to send one connection's messages to its document's owner.
@@ -210,6 +246,45 @@ impl Registry {
         let (tx, rx) = oneshot::channel();
         self.send_to_owner(info, DocCmd::Content(tx)).await?;
         rx.await.map_err(|_| DocError::Closed)
+    }
+
+    /// The committed state of a document: version, canonical text, state bytes.
+    pub async fn snapshot(&self, info: &DocInfo) -> Result<DocState, DocError> {
+        let (tx, rx) = oneshot::channel();
+        self.send_to_owner(info, DocCmd::Snapshot(tx)).await?;
+        rx.await.map_err(|_| DocError::Closed)
+    }
+
+    /// Applies `edit` as a new update by `user` (see [`ServerEdit`]); answers the
+    /// state once it is committed. [`DocError::ReadOnly`] for a finalized document.
+    pub async fn server_edit(
+        &self,
+        info: &DocInfo,
+        user: UserId,
+        edit: Box<dyn FnOnce(&yrs::Doc) + Send>,
+    ) -> Result<DocState, DocError> {
+        let (reply, rx) = oneshot::channel();
+        let cmd = DocCmd::ServerEdit(ServerEdit { user, edit, reply });
+        self.send_to_owner(info, cmd).await?;
+        rx.await.map_err(|_| DocError::Closed)?
+    }
+
+    /// Freezes the document at `expect_version` (finalization) or, with
+    /// `read_only = false`, unfreezes it. [`DocError::Stale`] when it moved on.
+    pub async fn set_read_only(
+        &self,
+        info: &DocInfo,
+        read_only: bool,
+        expect_version: Option<String>,
+    ) -> Result<DocState, DocError> {
+        let (reply, rx) = oneshot::channel();
+        let cmd = DocCmd::SetReadOnly {
+            read_only,
+            expect_version,
+            reply,
+        };
+        self.send_to_owner(info, cmd).await?;
+        rx.await.map_err(|_| DocError::Closed)?
     }
 
     /// How many documents are open (for tests and metrics).

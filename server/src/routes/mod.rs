@@ -4,14 +4,22 @@
 //! - [`session`]: sign in (`POST`), who am I (`GET`), sign out (`DELETE`) at `/session`.
 //! - [`topics`]: `/users`, `/topics`, participants and records of a topic.
 //! - [`docs`]: `/docs/{doc_id}`, a document's typed content.
+//! - [`versions`]: history, one version, diff, restore, authorship.
+//! - [`finalize`]: sign-off, finalization, amendment.
+//! - [`export`]: the bulletin as DOCX, Markdown or HTML.
+//! - [`followup`]: follow-up of finalized outcomes, and the audit log.
 //!
 //! Every error, including malformed JSON, a bad path segment and a body over
 //! [`MAX_JSON_BODY`], is answered in the one shape of [`AppError`]: the
 //! [`ApiJson`] and [`ApiPath`] extractors map axum's rejections onto it.
 
 pub mod docs;
+pub mod export;
+pub mod finalize;
+pub mod followup;
 pub mod session;
 pub mod topics;
+pub mod versions;
 
 use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, State};
@@ -34,6 +42,10 @@ pub fn api_router() -> Router<AppState> {
         .merge(session::router())
         .merge(topics::router())
         .merge(docs::router())
+        .merge(versions::router())
+        .merge(finalize::router())
+        .merge(export::router())
+        .merge(followup::router())
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
 }
 

@@ -13,6 +13,14 @@
 //! yrs would silently wrap are refused), never looser, so whenever it accepts,
 //! yrs parses the same structure and its reservations stay proportional to the
 //! input size.
+//!
+//! Two deliberate policies on top. Legacy `ContentJSON` is refused: Yjs has
+//! not written it for years, and yrs 0.28 decodes one more string than it
+//! encodes, so an accepted JSON item would make every later snapshot of the
+//! document undecodable. And subdocuments are refused. Xieshang never
+//! creates them, and yrs keeps a parent and its subdocuments alive through a
+//! reference cycle, so every update carrying one would leak its whole
+//! document when the server evicts it (found by the `decode_apply` fuzzer).
 
 use crate::protocol::{DecodeError, Reader};
 
@@ -38,9 +46,10 @@ const CONTENT_FORMAT: u8 = 6;
 const CONTENT_TYPE: u8 = 7;
 const CONTENT_ANY: u8 = 8;
 const CONTENT_DOC: u8 = 9;
-/// Shared type refs that yrs (without the `weak` feature) accepts; XML elements carry a name.
+/// Shared type refs that yrs (without the `weak` feature) accepts, minus the
+/// subdocument ref (9); XML elements carry a name.
 const TYPE_XML_ELEMENT: u8 = 3;
-const PLAIN_TYPE_REFS: [u8; 7] = [0, 1, 2, 4, 5, 6, 9];
+const PLAIN_TYPE_REFS: [u8; 6] = [0, 1, 2, 4, 5, 6];
 const TYPE_UNDEFINED: u8 = 15;
 
 fn wire(e: DecodeError) -> String {
@@ -141,16 +150,7 @@ fn check_block(r: &mut Reader<'_>) -> GuardResult {
 fn check_content(r: &mut Reader<'_>, kind: u8) -> GuardResult {
     match kind {
         CONTENT_DELETED => read_u32(r).map(|_| ()),
-        CONTENT_JSON => {
-            let len = read_u32(r)?;
-            if len > i32::MAX as u32 {
-                return Err("JSON content length out of range".into());
-            }
-            // yrs 0.28 reads `len + 1` strings here; mirror it so both walks stay aligned.
-            let count = u64::from(len) + 1;
-            claim(r, "JSON content", count, 1)?;
-            (0..count).try_for_each(|_| skip_str(r))
-        }
+        CONTENT_JSON => Err("legacy JSON content is not supported".into()),
         CONTENT_BINARY => skip_buf(r),
         CONTENT_STRING | CONTENT_EMBED => skip_str(r),
         CONTENT_FORMAT => {
@@ -172,10 +172,7 @@ fn check_content(r: &mut Reader<'_>, kind: u8) -> GuardResult {
             claim(r, "any content", u64::from(len), 1)?;
             (0..len).try_for_each(|_| check_any(r, 0))
         }
-        CONTENT_DOC => {
-            skip_str(r)?; // guid
-            check_any(r, 0) // options
-        }
+        CONTENT_DOC => Err("subdocuments are not supported".into()),
         other => Err(format!("unknown content kind {other}")),
     }
 }

@@ -57,7 +57,6 @@ fn rich_doc() -> Doc {
         array.remove_range(&mut txn, 1, 1);
         let el = xml.push_back(&mut txn, XmlElementPrelim::empty("p"));
         el.push_back(&mut txn, XmlTextPrelim::new("para"));
-        array.push_back(&mut txn, Doc::new());
     }
     doc
 }
@@ -81,6 +80,48 @@ fn guard_accepts_everything_yrs_produces() {
     let empty = encode_state(&new_doc());
     check_update(&empty).expect("empty update");
     decode_state_vector(&state_vector(&new_doc())).expect("empty sv");
+}
+
+#[test]
+fn subdocuments_are_refused() {
+    let doc = new_doc_with_client_id(3);
+    let array = doc.get_or_insert_array("comments");
+    array.push_back(&mut doc.transact_mut(), Doc::new());
+    let bytes = encode_state(&doc);
+    assert!(matches!(decode_update(&bytes), Err(SyncError::Decode(_))));
+}
+
+#[test]
+fn legacy_json_content_is_refused() {
+    // One client (id 5, clock 0), one item under root "m" with ContentJSON ["x"].
+    let json_item = [1, 1, 5, 0, 0b0000_0010, 1, 1, b'm', 1, 1, b'x', 0];
+    assert!(matches!(
+        decode_update(&json_item),
+        Err(SyncError::Decode(_))
+    ));
+}
+
+#[test]
+fn out_of_order_updates_stay_pending_and_snapshots_stay_readable() {
+    let source = new_doc_with_client_id(4);
+    let text = source.get_or_insert_text("body");
+    text.insert(&mut source.transact_mut(), 0, "first ");
+    let first = encode_state(&source);
+    let sv = decode_state_vector(&state_vector(&source)).expect("sv");
+    text.insert(&mut source.transact_mut(), 6, "second");
+    let second = diff_since(&source, &sv);
+
+    let doc = new_doc();
+    apply_update_bytes(&doc, &second).expect("pending is fine");
+    assert!(doc.transact().has_missing_updates());
+    let snapshot = try_encode_state(&doc).expect("snapshot with pending");
+    decode_update(&snapshot).expect("snapshot decodes");
+    apply_update_bytes(&doc, &first).expect("fills the gap");
+    assert!(!doc.transact().has_missing_updates());
+    assert_eq!(
+        doc.get_or_insert_text("body").get_string(&doc.transact()),
+        "first second"
+    );
 }
 
 #[test]

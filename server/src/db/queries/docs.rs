@@ -28,6 +28,9 @@ pub struct NewUpdate {
     pub data: Vec<u8>,
     /// The signed-in user who sent it (attribution); none for server-made updates.
     pub user: Option<UserId>,
+    /// yrs client ids whose new content this update carries: recorded as `user`'s
+    /// in `doc_authors` in the same transaction (the first owner of a client id wins).
+    pub clients: Vec<u64>,
 }
 
 /// A document's durable state as read back at load time.
@@ -113,6 +116,7 @@ pub async fn append_update(
                 seq,
                 data: data.to_vec(),
                 user,
+                clients: Vec::new(),
             }],
         )],
     )
@@ -155,6 +159,19 @@ pub async fn append_batch(db: &Db, batch: &[(DocId, Vec<NewUpdate>)]) -> sqlx::R
                     .bind(at)
                     .execute(&mut *tx)
                     .await?;
+                let Some(user) = u.user else { continue };
+                for client in &u.clients {
+                    sqlx::query(
+                        "INSERT INTO doc_authors (doc_id, client_id, user_id, at) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (doc_id, client_id) DO NOTHING",
+                    )
+                    .bind(doc.0)
+                    .bind(*client as i64)
+                    .bind(user.0)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?;
+                }
             }
         }
         tx.commit().await
