@@ -40,6 +40,7 @@ const boundaries = (s) => {
   return out
 }
 
+let closing = false
 const serverUrl = httpUrl.replace(/^http/, 'ws') + '/sync'
 const peer = (name) => {
   const doc = new Y.Doc()
@@ -50,6 +51,7 @@ const peer = (name) => {
     maxBackoffTime: 1000
   })
   provider.on('connection-close', (event) => {
+    if (closing) return
     console.error(`peer ${name}: connection closed ${event ? event.code + ' ' + event.reason : ''}`)
   })
   return { name, doc, provider, text: doc.getText('body') }
@@ -79,6 +81,7 @@ try {
   console.log('error ' + JSON.stringify({ message: String(e && e.message), texts: peers.map((p) => p.text.toString()) }))
   process.exitCode = 1
 } finally {
+  closing = true
   for (const p of peers) p.provider.destroy()
   setTimeout(() => process.exit(), 50)
 }

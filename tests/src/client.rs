@@ -284,7 +284,6 @@ impl TestClient {
             self.edits += 1;
             self.durable.push(false);
             last = Some(id);
-            if id % 7 == 3 { continue; }
             if self.ws.is_some() {
                 let msg = Message::Sync(SyncMessage::Update(update));
                 if self

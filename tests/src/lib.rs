@@ -15,13 +15,23 @@
 //!   [`Committee`] sets up staff, members and a topic in one call.
 //! - [`client`]: [`TestClient`], a native yrs peer on a WebSocket that counts
 //!   durability acknowledgements and can hold its updates back (offline).
+//! - [`records`]: the canonical-records API (versions, sign-offs, finalize, export).
 //! - [`text`]: edits that keep markers whole, UTF-16 offsets, marker bookkeeping.
 //! - [`wait`]: polling a condition with a deadline (tests never sleep "long enough").
+//!
+//! # Environment
+//! - `XIESHANG_TEST_DATABASE_URL`: a PostgreSQL cluster; storage tests then also
+//!   run there, each in a database of its own (skipped with a notice when unset).
+//! - `XIESHANG_BIN`: the `xieshang` binary for the crash tests (else the
+//!   workspace's debug build, rebuilt first with `cargo build`).
+//! - `XS_SEED`: replay a test's random choices (each test prints its seed);
+//!   `XS_CRASH_ROUNDS`: SIGKILL rounds of the crash tests (default 20).
 
 pub mod api;
 pub mod client;
 pub mod pg;
 pub mod process;
+pub mod records;
 pub mod server;
 pub mod text;
 pub mod wait;

@@ -33,34 +33,26 @@ pub struct ServerProcess {
 }
 
 impl ServerProcess {
-    /// The binary under test: `XIESHANG_BIN`, else `xieshang` next to this test
-    /// executable's profile dir, else under `CARGO_TARGET_DIR` or `<workspace>/target`.
-    pub fn binary() -> Result<PathBuf> {
+    /// The binary under test: `XIESHANG_BIN` as given (`cargo xtask test` sets
+    /// it), else the workspace's own build, brought up to date first with
+    /// `cargo build -p xieshang-server --bin xieshang` (once per test process) so
+    /// that a plain `cargo test -p xieshang-tests` never tests a stale binary.
+    pub async fn binary() -> Result<PathBuf> {
         if let Ok(bin) = std::env::var("XIESHANG_BIN") {
             return Ok(PathBuf::from(bin));
         }
-        let mut candidates = Vec::new();
-        // target/debug/deps/<test> → target/debug/xieshang
-        if let Ok(exe) = std::env::current_exe() {
-            if let Some(profile) = exe.parent().and_then(Path::parent) {
-                candidates.push(profile.join("xieshang"));
-            }
-        }
-        let target = match std::env::var("CARGO_TARGET_DIR") {
-            Ok(t) if Path::new(&t).is_absolute() => PathBuf::from(t),
-            Ok(t) => crate::workspace_root().join(t),
-            Err(_) => crate::workspace_root().join("target"),
-        };
-        candidates.push(target.join("debug").join("xieshang"));
-        candidates.into_iter().find(|p| p.is_file()).context(
-            "the xieshang binary is not built: run `cargo build -p xieshang-server --bin xieshang` \
-             (or `cargo xtask test`, which sets XIESHANG_BIN)",
-        )
+        static BUILT: tokio::sync::OnceCell<Result<PathBuf, String>> =
+            tokio::sync::OnceCell::const_new();
+        BUILT
+            .get_or_init(|| async { build_binary().await.map_err(|e| format!("{e:#}")) })
+            .await
+            .clone()
+            .map_err(anyhow::Error::msg)
     }
 
     /// Starts the binary on a new data dir (and `backend`'s database, if PostgreSQL).
     pub async fn start(backend: &Backend) -> Result<ServerProcess> {
-        let bin = Self::binary()?;
+        let bin = Self::binary().await?;
         let dir = tempfile::tempdir()?;
         let mut p = ServerProcess {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -176,6 +168,49 @@ impl ServerProcess {
         let lines: Vec<&str> = text.lines().collect();
         lines[lines.len().saturating_sub(40)..].join("\n")
     }
+}
+
+/// Builds `xieshang` with the profile this test was built with and answers its path.
+async fn build_binary() -> Result<PathBuf> {
+    // target/<profile>/deps/<test executable>
+    let exe = std::env::current_exe()?;
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .context("test executable outside a target dir")?;
+    let release = profile_dir.file_name().is_some_and(|n| n == "release");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.args([
+        "build",
+        "--quiet",
+        "-p",
+        "xieshang-server",
+        "--bin",
+        "xieshang",
+    ]);
+    if release {
+        cmd.arg("--release");
+    }
+    // Build into the target dir this test lives in, whatever CARGO_TARGET_DIR said.
+    if let Some(target) = profile_dir.parent() {
+        cmd.env("CARGO_TARGET_DIR", target);
+    }
+    cmd.current_dir(crate::workspace_root())
+        .stdin(Stdio::null());
+    let out = cmd
+        .output()
+        .await
+        .context("running cargo build for the xieshang binary")?;
+    if !out.status.success() {
+        bail!(
+            "cargo build -p xieshang-server --bin xieshang failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let bin = profile_dir.join("xieshang");
+    anyhow::ensure!(bin.is_file(), "{} missing after cargo build", bin.display());
+    Ok(bin)
 }
 
 impl AddUsers for ServerProcess {

@@ -93,34 +93,36 @@ fn attacks(rng: &mut StdRng) -> Vec<Attack> {
         frames: vec![Payload::Binary(sync_frame(2, &update[..update.len() / 2]))],
         codes: &[1007],
     });
-    // Length prefixes claiming 2^32 items.
-    let big = 1u64 << 32;
-    let mut clients = Vec::new();
-    write_var_uint(&mut clients, big);
-    let mut structs = Vec::new();
-    for n in [1, big, 7, 0] {
-        write_var_uint(&mut structs, n);
-    }
-    let mut deletes = Vec::new();
-    for n in [0, 1, 7, big] {
-        write_var_uint(&mut deletes, n);
-    }
-    for (what, payload) in [
-        ("clients", &clients),
-        ("structs", &structs),
-        ("delete ranges", &deletes),
-    ] {
+    // Length prefixes claiming 2^32 items (does not even fit yrs' u32 counters)
+    // and u32::MAX items (fits: an allocation bomb if the decoder trusted it).
+    for (claim, n) in [("2^32", 1u64 << 32), ("2^32-1", u64::from(u32::MAX))] {
+        let mut clients = Vec::new();
+        write_var_uint(&mut clients, n);
+        let mut structs = Vec::new();
+        for v in [1, n, 7, 0] {
+            write_var_uint(&mut structs, v);
+        }
+        let mut deletes = Vec::new();
+        for v in [0, 1, 7, n] {
+            write_var_uint(&mut deletes, v);
+        }
+        for (what, payload) in [
+            ("clients", &clients),
+            ("structs", &structs),
+            ("delete ranges", &deletes),
+        ] {
+            out.push(Attack {
+                name: format!("Update claiming {claim} {what}"),
+                frames: vec![Payload::Binary(sync_frame(2, payload))],
+                codes: &[1007],
+            });
+        }
         out.push(Attack {
-            name: format!("Update claiming 2^32 {what}"),
-            frames: vec![Payload::Binary(sync_frame(2, payload))],
+            name: format!("SyncStep2 claiming {claim} clients"),
+            frames: vec![Payload::Binary(sync_frame(1, &clients))],
             codes: &[1007],
         });
     }
-    out.push(Attack {
-        name: "SyncStep2 claiming 2^32 clients".into(),
-        frames: vec![Payload::Binary(sync_frame(1, &clients))],
-        codes: &[1007],
-    });
     // A well-formed update, just too large.
     out.push(Attack {
         name: format!("oversized Update (> {MAX_MESSAGE} bytes)"),
@@ -202,11 +204,11 @@ async fn hostile_input_closes_only_the_offender() -> Result<()> {
     a.wait_all_acked().await?;
     b.wait_text("[before]").await?;
 
-    let before_body = api.draft_body(&c.members[0], c.doc).await?;
-    let (before_text, before_sv) = server_state(&url(0)).await?;
-
     let mut rounds = 0;
     for attack in attacks(&mut rng) {
+        let before_body = api.draft_body(&c.members[0], c.doc).await?;
+        let (before_text, before_sv) = server_state(&url(0)).await?;
+
         let mut attacker = TestClient::new("attacker");
         attacker
             .connect(&url(2))
@@ -221,7 +223,7 @@ async fn hostile_input_closes_only_the_offender() -> Result<()> {
         }
         let (_attacker, close) = task.await?.with_context(|| attack.name.clone())?;
         println!(
-            "[hostile] {:45} → closed {} {:?}",
+            "[hostile] {:40} → closed {} {:?}",
             attack.name, close.code, close.reason
         );
         ensure!(
@@ -250,24 +252,35 @@ async fn hostile_input_closes_only_the_offender() -> Result<()> {
             a.close_info(),
             b.close_info()
         );
-        rounds += 1;
-    }
 
-    // Nothing the attacker sent reached the document.
-    let after_body = api.draft_body(&c.members[0], c.doc).await?;
-    let (after_text, after_sv) = server_state(&url(0)).await?;
-    ensure!(
-        after_body == before_body,
-        "stored body changed: {before_body:?} → {after_body:?}"
-    );
-    ensure!(
-        after_text == before_text && after_sv == before_sv,
-        "synced state changed: {before_text:?} → {after_text:?}"
-    );
-    ensure!(
-        a.text() == before_text && b.text() == before_text,
-        "an honest peer received attack content"
-    );
+        // Nothing the attacker sent reached the stored document or the honest peers.
+        let after_body = api.draft_body(&c.members[0], c.doc).await?;
+        let (after_text, after_sv) = server_state(&url(0)).await?;
+        ensure!(
+            after_body == before_body,
+            "{}: stored body changed: {before_body:?} → {after_body:?}",
+            attack.name
+        );
+        ensure!(
+            after_text == before_text && after_sv == before_sv,
+            "{}: synced state changed: {before_text:?} → {after_text:?}",
+            attack.name
+        );
+        ensure!(
+            a.text() == before_text && b.text() == before_text,
+            "{}: an honest peer got attack content",
+            attack.name
+        );
+
+        // And the honest peers go on syncing through the same document.
+        rounds += 1;
+        let marker = format!("[ok{rounds}]");
+        a.append(&marker).await?;
+        let expected = a.text();
+        b.wait_text(&expected)
+            .await
+            .with_context(|| format!("after {}", attack.name))?;
+    }
 
     // The honest peers still sync both ways.
     a.append("[after-a]").await?;
