@@ -5,7 +5,8 @@
 //! Panics inside `sync::contain` are part of the design (they become
 //! `SyncError::Panicked`), so the panic hook is silenced; anything the
 //! containment cannot catch (abort, out-of-memory, stack overflow, timeout,
-//! or a panic outside `contain`) is still reported as a crash.
+//! or a panic outside `contain`) is still reported as a crash, and so is an
+//! accepted update after which the document's snapshot no longer decodes.
 
 #![no_main]
 
@@ -61,8 +62,15 @@ fuzz_target!(|data: &[u8]| {
                 return;
             };
             if sync::apply_update(&doc, update).is_ok() {
-                // What the server does next: persist, serve content, answer Step1s.
-                let _ = sync::encode_state(&doc);
+                // What the server does next: snapshot, serve content, answer Step1s.
+                // An accepted update must never make the snapshot unreadable.
+                let snapshot = match sync::try_encode_state(&doc) {
+                    Ok(snapshot) => snapshot,
+                    Err(e) => panic!("accepted update broke encoding: {e}"),
+                };
+                if let Err(e) = sync::decode_update(&snapshot) {
+                    panic!("accepted update made the snapshot undecodable: {e}");
+                }
                 let _ = sync::state_vector(&doc);
                 let _ = schema::content(DocKind::Draft, &doc);
                 let _ = schema::content(DocKind::Record, &doc);

@@ -19,6 +19,8 @@
 //! The crate does no I/O and has no async runtime, so it builds for
 //! `wasm32-unknown-unknown` and is tested without a server.
 
+#![warn(missing_docs)]
+
 pub mod error;
 pub mod ids;
 pub mod model;
