@@ -3,10 +3,15 @@
 use leptos::ev;
 use leptos::prelude::*;
 
+use xieshang_shared::DocId;
+
 use crate::api::{self, Session};
+use crate::components::{ReauthDialog, SyncIndicator};
 use crate::i18n::{self, Lang};
+use crate::offline::{self, SignoffOutcome};
 use crate::pages::{DocPage, LoginPage, NotFoundPage, TopicPage, TopicsPage};
 use crate::route::{self, Route};
+use crate::sync::{self, SyncState};
 
 /// localStorage keys. The session is kept so a reload does not sign the user out.
 const LANG_KEY: &str = "xieshang.lang";
@@ -19,8 +24,14 @@ pub struct AppState {
     pub lang: RwSignal<Lang>,
     /// The page shown, kept equal to the address bar.
     pub route: RwSignal<Route>,
-    /// The signed-in user, if any.
+    /// The signed-in user, if any. Kept while the server says the session
+    /// expired, so documents keep their identity and unsent changes.
     pub session: RwSignal<Option<Session>>,
+    /// The server no longer accepts the session: ask to sign in again, in
+    /// place, without leaving the page (and so without losing edits).
+    pub reauth: RwSignal<bool>,
+    /// Answers to sign-offs that were queued offline and sent later.
+    pub signoff_outcomes: RwSignal<Vec<(DocId, SignoffOutcome)>>,
 }
 
 impl AppState {
@@ -34,7 +45,20 @@ impl AppState {
             lang: RwSignal::new(lang),
             route: RwSignal::new(route::current()),
             session: RwSignal::new(session),
+            reauth: RwSignal::new(false),
+            signoff_outcomes: RwSignal::new(Vec::new()),
         }
+    }
+
+    /// The session token, if signed in (untracked).
+    pub fn token(&self) -> Option<String> {
+        self.session
+            .with_untracked(|s| s.as_ref().map(|s| s.token.clone()))
+    }
+
+    /// An API call answered 401: ask to sign in again, keeping everything.
+    pub fn session_expired(&self) {
+        self.reauth.set(true);
     }
 
     /// Shows `to` and records it in the history.
@@ -50,10 +74,15 @@ impl AppState {
     }
 
     /// Remembers the session of a successful sign-in.
+    /// Open documents switch to the new token and unsent changes of any
+    /// document (open or not) start going out.
     pub fn sign_in(&self, session: Session) {
         if let Ok(json) = serde_json::to_string(&session) {
             store(SESSION_KEY, Some(&json));
         }
+        sync::set_token(session.token.clone());
+        offline::resume_unsent(session.token.clone(), session.user.clone());
+        self.reauth.set(false);
         self.session.set(Some(session));
     }
 
@@ -98,6 +127,39 @@ fn store(key: &str, value: Option<&str>) {
 pub fn App() -> impl IntoView {
     let state = AppState::load();
     provide_context(state);
+    offline::register_service_worker();
+    if let Some(session) = state.session.get_untracked() {
+        offline::resume_unsent(session.token, session.user);
+    }
+
+    // The sync engine found the session expired.
+    let overall = sync::overall_status();
+    Effect::new(move |_| {
+        if overall.with(|s| s.auth_required) {
+            state.session_expired();
+        }
+    });
+    // Back online: send the sign-offs made offline, and the unsent changes
+    // of documents no longer open.
+    Effect::new(move |was_online: Option<bool>| {
+        let online = overall.with(|s| s.state != SyncState::Offline);
+        if online && was_online == Some(false) {
+            if let Some(session) = state.session.get_untracked() {
+                offline::resume_unsent(session.token, session.user);
+            }
+        }
+        if online && was_online != Some(true) {
+            if let Some(token) = state.token() {
+                leptos::task::spawn_local(async move {
+                    let done = offline::flush_signoffs(&token).await;
+                    if !done.is_empty() {
+                        state.signoff_outcomes.update(|o| o.extend(done));
+                    }
+                });
+            }
+        }
+        online
+    });
 
     // Back and forward buttons.
     let popstate = window_event_listener(ev::popstate, move |_| state.route.set(route::current()));
@@ -124,6 +186,7 @@ pub fn App() -> impl IntoView {
 
     view! {
         <Header/>
+        <ReauthDialog/>
         <main class="page">
             {move || match state.route.get() {
                 Route::Home | Route::Login => view! { <LoginPage/> }.into_any(),
@@ -145,9 +208,16 @@ fn Header() -> impl IntoView {
             state.set_lang(lang);
         }
     };
+    let home = move |ev: ev::MouseEvent| {
+        ev.prevent_default();
+        state.navigate(Route::Topics);
+    };
     let sign_out = move |_| {
         let token = state.session.get_untracked().map(|s| s.token);
+        // What is unsent stays in IndexedDB for the next sign-in.
+        sync::provider::shutdown_all();
         state.forget_session();
+        state.reauth.set(false);
         state.navigate(Route::Login);
         if let Some(token) = token {
             // Best effort: the local session is gone either way.
@@ -159,10 +229,13 @@ fn Header() -> impl IntoView {
     view! {
         <header class="bar">
             <div class="brand">
-                <h1 lang="zh-CN">"协商 Xieshang"</h1>
+                <h1 lang="zh-CN">
+                    <a href="/topics" on:click=home>"协商 Xieshang"</a>
+                </h1>
                 <p class="tagline">{move || state.texts().tagline}</p>
             </div>
             <div class="tools">
+                <SyncIndicator/>
                 <label class="lang">
                     <span class="visually-hidden">{move || state.texts().language}</span>
                     <select data-testid="lang-switch" on:change=on_lang>

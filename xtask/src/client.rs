@@ -110,6 +110,7 @@ pub fn build(ws: &Workspace, tools: &ClientTools) -> Result<Vec<Asset>> {
         );
     }
     fs::write(fresh.join("index.html"), index).context("writing index.html")?;
+    write_service_worker(&client, &fresh)?;
 
     let assets = precompress(&fresh)?;
     if same_tree(&fresh, &dist) {
@@ -124,6 +125,41 @@ pub fn build(ws: &Workspace, tools: &ClientTools) -> Result<Vec<Asset>> {
     fs::rename(&fresh, &dist)
         .with_context(|| format!("renaming {} to {}", fresh.display(), dist.display()))?;
     Ok(assets)
+}
+
+/// Writes `sw.js` from the template `client/sw.js`, if there is one: the
+/// app shell's files (everything in `dist` but the service worker itself) and
+/// a version that changes with any of their bytes, so each build gets a fresh
+/// cache and the previous one is dropped on activation.
+fn write_service_worker(client: &Path, dist: &Path) -> Result<()> {
+    let template = client.join("sw.js");
+    if !template.is_file() {
+        return Ok(());
+    }
+    let template = fs::read_to_string(&template).context("reading client/sw.js")?;
+    let mut digest = Sha256::new();
+    let mut assets = vec!["/".to_string()];
+    for rel in files(dist)? {
+        let path = format!("/{}", rel.to_string_lossy().replace('\\', "/"));
+        digest.update(path.as_bytes());
+        digest.update(read(&dist.join(&rel))?);
+        assets.push(path);
+    }
+    digest.update(template.as_bytes());
+    let version: String = digest.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    // A JSON array of strings; the names are plain paths, escaped all the same.
+    let quoted: Vec<String> = assets
+        .iter()
+        .map(|a| format!("\"{}\"", a.replace('\\', "\\\\").replace('"', "\\\"")))
+        .collect();
+    let list = format!("[{}]", quoted.join(", "));
+    let sw = template
+        .replace("{{version}}", &version)
+        .replace("{{assets}}", &list);
+    fs::write(dist.join("sw.js"), sw).context("writing sw.js")
 }
 
 /// A table of raw, gzip and brotli sizes.

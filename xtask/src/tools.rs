@@ -154,7 +154,26 @@ pub fn test_packages(ws: &Workspace) -> Result<()> {
     } else {
         println!("tests/node: no package-lock.json, no Node packages to install");
     }
-    Ok(())
+    ensure_office()
+}
+
+/// The bulletin export test opens our DOCX in LibreOffice and reads the PDF back;
+/// a CJK font is needed for the Chinese text to survive into the PDF.
+fn ensure_office() -> Result<()> {
+    let have_font = Path::new("/usr/share/fonts/opentype/noto").exists();
+    if Path::new("/usr/bin/libreoffice").exists()
+        && Path::new("/usr/bin/pdftotext").exists()
+        && have_font
+    {
+        println!("libreoffice, pdftotext, CJK fonts: installed");
+        return Ok(());
+    }
+    apt_install(&[
+        "--no-install-recommends",
+        "libreoffice-writer-nogui",
+        "poppler-utils",
+        "fonts-noto-cjk",
+    ])
 }
 
 fn ensure_chromium() -> Result<()> {

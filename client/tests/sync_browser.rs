@@ -1,0 +1,214 @@
+//! The sync engine in a real browser (headless Chromium through
+//! wasm-bindgen-test): IndexedDB persistence across a re-open, and, when
+//! `cargo xtask test` started a server for it, the outbox emptied by the
+//! server's acknowledgements and the state exchanged on reconnect.
+//!
+//! Run: `CHROMEDRIVER=/usr/bin/chromedriver cargo test -p xieshang-client --target wasm32-unknown-unknown --lib --test '*'`.
+//! The server test needs `XIESHANG_WASM_SYNC_ORIGIN`, `…_TOKEN` and `…_DOC` at
+//! build time (set by `cargo xtask test`); without them it only says so.
+
+#![cfg(target_arch = "wasm32")]
+
+use std::future::Future;
+
+use leptos::prelude::GetUntracked;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+use xieshang_client::sync::{self, store, Provider, SyncState};
+use xieshang_shared::schema::Draft;
+use xieshang_shared::{DocId, Role, User, UserId};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// Nothing listens there: every connection attempt fails at once.
+const DEAD_SERVER: &str = "http://127.0.0.1:9";
+
+fn member() -> User {
+    User {
+        id: UserId(7),
+        username: "yang.shan".into(),
+        display_name: "杨山委员".into(),
+        role: Role::Member,
+    }
+}
+
+/// A document id no other test (or earlier run in the same profile) uses.
+fn fresh_doc() -> DocId {
+    DocId(1_000_000 + (js_sys::Math::random() * 1e9) as i64)
+}
+
+async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w
+                .set_timeout_with_callback_and_timeout_and_arguments_0(resolve.unchecked_ref(), ms);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
+/// Polls `check` every 50 ms until it holds or `ms` have passed.
+async fn wait_for<F, Fut>(what: &str, ms: i32, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    for _ in 0..(ms / 50) {
+        if check().await {
+            return;
+        }
+        sleep(50).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+fn body(p: &Provider) -> String {
+    Draft::new(&p.doc()).body()
+}
+
+async fn outbox_rows(doc: DocId) -> usize {
+    store::load(doc)
+        .await
+        .map_or(usize::MAX, |s| s.outbox.len())
+}
+
+#[wasm_bindgen_test]
+async fn state_and_outbox_survive_a_reopen_without_network() {
+    sync::set_server_origin(Some(DEAD_SERVER));
+    let doc = fresh_doc();
+    let p = Provider::open(doc, "token".into(), &member());
+    wait_for("local load", 5_000, || async { p.ready().get_untracked() }).await;
+    Draft::new(&p.doc()).set_body("协商 offline 😀");
+    Draft::new(&p.doc()).insert_body(0, "# ");
+    assert_eq!(p.status().get_untracked().pending, 2, "counted at once");
+    wait_for("the outbox row", 5_000, || async {
+        outbox_rows(doc).await >= 1
+    })
+    .await;
+    wait_for("offline", 5_000, || async {
+        p.status().get_untracked().state == SyncState::Offline
+    })
+    .await;
+    assert_eq!(p.status().get_untracked().pending, 2);
+    assert_eq!(
+        sync::overall_status().get_untracked().state,
+        SyncState::Offline
+    );
+
+    // A reload: every engine stops, the document opens from IndexedDB alone.
+    sync::shutdown_all();
+    let again = Provider::open(doc, "token".into(), &member());
+    assert!(
+        !again.ready().get_untracked(),
+        "a new engine, not the old one"
+    );
+    wait_for("reload", 5_000, || async { again.ready().get_untracked() }).await;
+    assert_eq!(body(&again), "# 协商 offline 😀");
+    let status = again.status().get_untracked();
+    assert_eq!(
+        status.pending, 2,
+        "unacknowledged changes are still pending"
+    );
+    assert!(!status.auth_required);
+
+    // More edits offline go to the same outbox; nothing is ever dropped.
+    Draft::new(&again.doc()).insert_body(2, "！");
+    wait_for("the second row", 5_000, || async {
+        again.status().get_untracked().pending == 3 && outbox_rows(doc).await >= 2
+    })
+    .await;
+    sync::shutdown_all();
+    let stored = store::load(doc).await.unwrap_or_default();
+    let changes: u32 = stored.outbox.iter().map(|(_, c, _)| c).sum();
+    assert_eq!(changes, 3);
+    assert!(!stored.log.is_empty());
+    assert!(store::forget_doc(doc).await.is_ok());
+    assert_eq!(outbox_rows(doc).await, 0);
+}
+
+#[wasm_bindgen_test]
+async fn key_value_cache_round_trips_json() {
+    let topics = serde_json::json!([{ "id": 1, "title": "社区养老服务协商" }]);
+    assert!(store::kv_put("test.topics", &topics).await.is_ok());
+    let back: Option<serde_json::Value> = store::kv_get("test.topics").await;
+    assert_eq!(back, Some(topics));
+    let missing: Option<serde_json::Value> = store::kv_get("test.none").await;
+    assert_eq!(missing, None);
+    assert!(store::kv_delete("test.topics").await.is_ok());
+    let gone: Option<serde_json::Value> = store::kv_get("test.topics").await;
+    assert_eq!(gone, None);
+}
+
+/// The server `cargo xtask test` started for these tests, if any.
+fn server() -> Option<(&'static str, &'static str, DocId)> {
+    let origin = option_env!("XIESHANG_WASM_SYNC_ORIGIN")?;
+    let token = option_env!("XIESHANG_WASM_SYNC_TOKEN")?;
+    let doc = option_env!("XIESHANG_WASM_SYNC_DOC")?.parse().ok()?;
+    Some((origin, token, DocId(doc)))
+}
+
+#[wasm_bindgen_test]
+async fn outbox_is_emptied_only_by_acknowledgements() {
+    let Some((origin, token, doc)) = server() else {
+        web_sys::console::log_1(
+            &"no sync server configured: skipped (run `cargo xtask test`)".into(),
+        );
+        return;
+    };
+    let _ = store::forget_doc(doc).await;
+    // Offline first: edits wait in the outbox however long it takes.
+    sync::set_server_origin(Some(DEAD_SERVER));
+    let p = Provider::open(doc, token.into(), &member());
+    wait_for("local load", 5_000, || async { p.ready().get_untracked() }).await;
+    let marker = format!("浏览器离线修改 {}", js_sys::Date::now());
+    Draft::new(&p.doc()).insert_body(0, &format!("{marker}\n"));
+    wait_for("the outbox row", 5_000, || async {
+        outbox_rows(doc).await == 1
+    })
+    .await;
+    sleep(1_500).await;
+    assert_eq!(p.status().get_untracked().pending, 1);
+    assert_eq!(outbox_rows(doc).await, 1, "no ack, no removal");
+
+    // The server comes "back": the reconnect exchanges state vectors, our
+    // Step2 carries the edit, and the server's ack empties the outbox.
+    sync::set_server_origin(Some(origin));
+    sync::set_token(token.into());
+    wait_for("synced", 15_000, || async {
+        let s = p.status().get_untracked();
+        s.state == SyncState::Synced && s.pending == 0
+    })
+    .await;
+    wait_for("the outbox emptied", 5_000, || async {
+        outbox_rows(doc).await == 0
+    })
+    .await;
+    // Concurrent inserts at the same place are ordered by client id: either may come first.
+    assert!(body(&p).contains(&marker));
+    assert!(
+        body(&p).len() > marker.len() + 1,
+        "the server's text arrived too"
+    );
+
+    // Live edits on an open connection are acknowledged one by one.
+    Draft::new(&p.doc()).insert_body(0, "在线 ");
+    wait_for("live ack", 10_000, || async {
+        let s = p.status().get_untracked();
+        s.state == SyncState::Synced && s.pending == 0
+    })
+    .await;
+
+    // A fresh browser profile (nothing stored) gets it all from the server.
+    sync::shutdown_all();
+    assert!(store::forget_doc(doc).await.is_ok());
+    let fresh = Provider::open(doc, token.into(), &member());
+    wait_for("resync from the server", 15_000, || async {
+        fresh.status().get_untracked().state == SyncState::Synced
+    })
+    .await;
+    assert!(body(&fresh).starts_with("在线 ") && body(&fresh).contains(&marker));
+    fresh.close();
+    sync::shutdown_all();
+    sync::set_server_origin(None);
+}
