@@ -81,7 +81,7 @@ impl AppState {
             store(SESSION_KEY, Some(&json));
         }
         sync::set_token(session.token.clone());
-        offline::resume_unsent(session.token.clone(), session.user.clone());
+        sync::resume_pending(session.token.clone(), session.user.clone());
         self.reauth.set(false);
         self.session.set(Some(session));
     }
@@ -129,7 +129,7 @@ pub fn App() -> impl IntoView {
     provide_context(state);
     offline::register_service_worker();
     if let Some(session) = state.session.get_untracked() {
-        offline::resume_unsent(session.token, session.user);
+        sync::resume_pending(session.token, session.user);
     }
 
     // The sync engine found the session expired.
@@ -145,7 +145,7 @@ pub fn App() -> impl IntoView {
         let online = overall.with(|s| s.state != SyncState::Offline);
         if online && was_online == Some(false) {
             if let Some(session) = state.session.get_untracked() {
-                offline::resume_unsent(session.token, session.user);
+                sync::resume_pending(session.token, session.user);
             }
         }
         if online && was_online != Some(true) {

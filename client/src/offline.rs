@@ -6,13 +6,12 @@
 //! Documents themselves need nothing here: the sync engine keeps every
 //! document ever opened in IndexedDB, with its unsent changes.
 
-use leptos::prelude::GetUntracked;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
-use xieshang_shared::{DocId, DocKind, Topic, TopicId, User};
+use xieshang_shared::{DocId, DocKind, Topic, TopicId};
 
 use crate::api::{self, ApiError, DocMeta, UserSummary, Version};
-use crate::sync::{store, Provider};
+use crate::sync::store;
 
 /// Registers `/sw.js` (written by `cargo xtask build`) so that after one
 /// visit the app shell opens with the network off. Harmless where service
@@ -178,44 +177,4 @@ pub async fn flush_signoffs(token: &str) -> Vec<(DocId, SignoffOutcome)> {
     }
     put(SIGNOFF_QUEUE, &kept).await;
     done
-}
-
-/// Reopens, in the background, every document with unsent changes in
-/// IndexedDB, so they reach the server after a reload even if the member
-/// does not open them again; each engine stops once its outbox is empty.
-///
-/// Like `sync::resume_pending`, except that each document is closed only
-/// once its stored state is loaded: a close before that sees an empty outbox
-/// and stops the engine at once, leaving the changes unsent.
-pub fn resume_unsent(token: String, me: User) {
-    leptos::task::spawn_local(async move {
-        let docs = match store::pending_docs().await {
-            Ok(docs) => docs,
-            Err(e) => {
-                return web_sys::console::warn_1(
-                    &format!("cannot list unsent documents: {e}").into(),
-                )
-            }
-        };
-        for doc in docs {
-            let provider = Provider::open(doc, token.clone(), &me);
-            let ready = provider.ready();
-            for _ in 0..600 {
-                if ready.get_untracked() {
-                    break;
-                }
-                sleep_ms(50).await;
-            }
-            provider.close();
-        }
-    });
-}
-
-/// Waits `ms` milliseconds.
-async fn sleep_ms(ms: i32) {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        let _ = leptos::prelude::window()
-            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }

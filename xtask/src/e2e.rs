@@ -13,8 +13,7 @@ use std::process::Command;
 use anyhow::{bail, Context, Result};
 
 use crate::sh::{self, Workspace};
-
-const CHROMIUM: &str = "/usr/bin/chromium";
+use crate::tools;
 
 /// Runs every `tests/e2e/*.test.mjs` against `bin`; fails if any test does.
 pub fn run(ws: &Workspace, bin: &Path) -> Result<()> {
@@ -31,7 +30,7 @@ pub fn run(ws: &Workspace, bin: &Path) -> Result<()> {
         bail!("{} is missing: build the server first", bin.display());
     }
     ensure_node()?;
-    ensure_chromium()?;
+    tools::ensure_chromium()?;
     npm_ci(&dir)?;
 
     // This run's screenshots and downloads only.
@@ -48,7 +47,7 @@ pub fn run(ws: &Workspace, bin: &Path) -> Result<()> {
             .current_dir(&ws.root)
             .env("XIESHANG_BIN", bin)
             .env("CARGO_TARGET_DIR", &ws.target_dir)
-            .env("XIESHANG_CHROMIUM", CHROMIUM),
+            .env("XIESHANG_CHROMIUM", tools::CHROMIUM),
     );
     list_artifacts(&artifacts);
     result.context("browser tests failed")
@@ -57,7 +56,7 @@ pub fn run(ws: &Workspace, bin: &Path) -> Result<()> {
 /// Node ≥ 20 (playwright-core's minimum) and npm, from Debian if absent.
 fn ensure_node() -> Result<()> {
     if sh::probe(Command::new("npm").arg("--version")).is_none() {
-        apt_install(&["nodejs", "npm"])?;
+        tools::apt_install(&["nodejs", "npm"])?;
     }
     let version = sh::probe(Command::new("node").arg("--version")).unwrap_or_default();
     let major: u32 = version
@@ -77,18 +76,6 @@ fn ensure_node() -> Result<()> {
     Ok(())
 }
 
-fn ensure_chromium() -> Result<()> {
-    if Path::new(CHROMIUM).exists() {
-        println!("chromium: installed");
-        return Ok(());
-    }
-    apt_install(&["chromium", "chromium-driver"])?;
-    if !Path::new(CHROMIUM).exists() {
-        bail!("{CHROMIUM} is still missing after installing Debian's chromium");
-    }
-    Ok(())
-}
-
 /// `npm ci`, skipped when node_modules already holds this exact lock file.
 fn npm_ci(dir: &Path) -> Result<()> {
     let lock = dir.join("package-lock.json");
@@ -104,23 +91,6 @@ fn npm_ci(dir: &Path) -> Result<()> {
             .current_dir(dir),
     )?;
     std::fs::write(&stamp, &wanted).with_context(|| format!("writing {}", stamp.display()))
-}
-
-fn apt_install(packages: &[&str]) -> Result<()> {
-    let apt = || {
-        let mut cmd = if sh::is_root() {
-            Command::new("apt-get")
-        } else {
-            let mut sudo = Command::new("sudo");
-            sudo.arg("apt-get");
-            sudo
-        };
-        cmd.env("DEBIAN_FRONTEND", "noninteractive");
-        cmd
-    };
-    println!("installing Debian packages: {}", packages.join(" "));
-    sh::run(apt().args(["update", "-q"]))?;
-    sh::run(apt().args(["install", "-y", "-q"]).args(packages))
 }
 
 /// Prints the screenshots and downloads this run left, so the log shows their paths.

@@ -176,8 +176,14 @@ fn ensure_office() -> Result<()> {
     ])
 }
 
-fn ensure_chromium() -> Result<()> {
-    if Path::new("/usr/bin/chromium").exists() && Path::new("/usr/bin/chromedriver").exists() {
+/// Debian's Chromium and its driver: the browser of the wasm and end-to-end tests.
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+/// The WebDriver that wasm-bindgen-test-runner talks to.
+pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// Installs Debian's `chromium` and `chromium-driver` unless both are present.
+pub fn ensure_chromium() -> Result<()> {
+    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
         println!("chromium: installed");
         return Ok(());
     }
@@ -208,7 +214,7 @@ fn find_postgres() -> Option<PathBuf> {
 }
 
 /// `apt-get update` once per run, then install `packages`.
-fn apt_install(packages: &[&str]) -> Result<()> {
+pub fn apt_install(packages: &[&str]) -> Result<()> {
     static UPDATED: AtomicBool = AtomicBool::new(false);
     let apt = || {
         let mut cmd = if sh::is_root() {

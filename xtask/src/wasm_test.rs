@@ -20,8 +20,6 @@ use anyhow::{bail, Context, Result};
 use crate::sh::{self, Workspace};
 use crate::tools;
 
-const CHROMIUM: &str = "/usr/bin/chromium";
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 /// A demo staff account (`xieshang serve --demo`), who may open every draft.
 const DEMO_USER: &str = "zhou.min";
 const DEMO_PASSWORD: &str = "demo1234";
@@ -29,7 +27,7 @@ const DEMO_PASSWORD: &str = "demo1234";
 /// Runs the client's wasm tests; `server_bin` is a built `xieshang` binary.
 pub fn run(ws: &Workspace, server_bin: Option<&Path>) -> Result<()> {
     sh::step("client browser tests (wasm-bindgen-test, headless Chromium)");
-    ensure_chromium()?;
+    tools::ensure_chromium()?;
     ensure_test_runner(ws)?;
     let server = match server_bin {
         Some(bin) => match DemoServer::start(ws, bin) {
@@ -54,7 +52,7 @@ pub fn run(ws: &Workspace, server_bin: Option<&Path>) -> Result<()> {
         "--test",
         "*",
     ])
-    .env("CHROMEDRIVER", CHROMEDRIVER)
+    .env("CHROMEDRIVER", tools::CHROMEDRIVER)
     .env(
         "WASM_BINDGEN_TEST_WEBDRIVER_JSON",
         ws.root.join("client/webdriver.json"),
@@ -68,32 +66,6 @@ pub fn run(ws: &Workspace, server_bin: Option<&Path>) -> Result<()> {
     let result = sh::run(&mut cmd);
     drop(server);
     result
-}
-
-fn ensure_chromium() -> Result<()> {
-    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
-        println!("chromium and chromedriver: installed");
-        return Ok(());
-    }
-    let apt = |args: &[&str]| {
-        let mut cmd = if sh::is_root() {
-            Command::new("apt-get")
-        } else {
-            let mut sudo = Command::new("sudo");
-            sudo.arg("apt-get");
-            sudo
-        };
-        cmd.env("DEBIAN_FRONTEND", "noninteractive").args(args);
-        cmd
-    };
-    sh::run(&mut apt(&["update", "-q"]))?;
-    sh::run(&mut apt(&[
-        "install",
-        "-y",
-        "-q",
-        "chromium",
-        "chromium-driver",
-    ]))
 }
 
 /// `wasm-bindgen-test-runner` comes with wasm-bindgen-cli, which must match
