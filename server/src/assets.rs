@@ -331,7 +331,7 @@ mod tests {
         )
     }
 
-    fn header<'h>(headers: &'h HeaderMap, name: header::HeaderName) -> &'h str {
+    fn header(headers: &HeaderMap, name: header::HeaderName) -> &str {
         headers
             .get(name)
             .and_then(|v| v.to_str().ok())

@@ -111,7 +111,11 @@ impl Peer {
 
 /// Asks a connection to close through its close signal; the first reason wins, so
 /// the most specific cause (e.g. "too large") is what the client sees.
-pub fn request_close(closer: &watch::Sender<Option<CloseReason>>, code: u16, reason: impl Into<String>) {
+pub fn request_close(
+    closer: &watch::Sender<Option<CloseReason>>,
+    code: u16,
+    reason: impl Into<String>,
+) {
     let reason = reason.into();
     closer.send_if_modified(|slot| {
         if slot.is_none() {
