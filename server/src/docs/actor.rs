@@ -50,7 +50,7 @@ struct Owner {
     doc: Doc,
     /// Sequence number of the next log row.
     next_seq: i64,
-    /// Log rows written since the last snapshot.
+    /// Updates logged since the last snapshot (a row holds one or a folded burst).
     since_snapshot: u64,
     peers: HashMap<ConnId, Joined>,
     presence: Presence,
@@ -81,6 +81,15 @@ struct Round {
     /// A panic inside yrs may have left the in-memory document inconsistent.
     damaged: bool,
     shutdown: bool,
+    /// Further updates from the connection whose update is last in `updates`:
+    /// folded (merged by yrs, losslessly) into that one log row and one fan-out
+    /// message before the commit, so a burst costs one row, not one per update.
+    tail: Vec<Vec<u8>>,
+    /// That connection; none after a server edit.
+    last_conn: Option<ConnId>,
+    /// Updates folded into rows this round: they count toward compaction like
+    /// rows do, since loading replays them all.
+    folded: u64,
 }
 
 impl Owner {
@@ -171,6 +180,7 @@ impl Owner {
         let made = hooks::run_edit(&self.doc, edit);
         match made {
             Ok((bytes, client)) => {
+                self.fold(round);
                 round
                     .fanout
                     .push((SERVER, Message::update(bytes.clone()).encode().into()));
@@ -184,9 +194,8 @@ impl Owner {
                 round.changed.push(reply);
             }
             Err(e) => {
-                if matches!(e, sync::SyncError::Panicked(_)) {
-                    round.damaged = true;
-                }
+                // Only a decode error leaves the document untouched.
+                round.damaged |= !matches!(e, sync::SyncError::Decode(_));
                 tracing::warn!(doc = %self.info.id, error = %e, "server edit failed");
                 let _ = reply.send(Err(DocError::Edit(e.to_string())));
             }
@@ -272,14 +281,24 @@ impl Owner {
         let user = joined.peer.user;
         let ext = joined.peer.ext;
         let mut clients = Vec::new();
+        let mut empty = false;
         let applied = sync::decode_update(&bytes).and_then(|u| {
             if self.read_only {
                 return Ok(hooks::changes_anything(&self.doc, &u));
+            }
+            // The SyncStep2 of a client with nothing new (every connect): acked,
+            // but neither stored nor fanned out.
+            empty = u.is_empty();
+            if empty {
+                return Ok(true);
             }
             clients = hooks::new_clients(&self.doc, &u);
             sync::apply_update(&self.doc, u).map(|()| true)
         });
         match applied {
+            Ok(true) if empty => {
+                round.to_ack.insert(conn);
+            }
             Ok(true) if self.read_only => {
                 // Refused: not applied, not stored, not acknowledged; the client is told why.
                 tracing::info!(doc = %self.info.id, conn = conn.0, "refused an update to a finalized document");
@@ -287,24 +306,39 @@ impl Owner {
             }
             Ok(false) => {} // nothing new (a read-only document's resync): nothing to store
             Ok(true) => {
-                round
-                    .fanout
-                    .push((conn, Message::update(bytes.clone()).encode().into()));
-                round.updates.push(NewUpdate {
-                    seq: self.next_seq,
-                    data: bytes,
-                    user: Some(user),
-                    clients,
-                });
-                self.next_seq += 1;
                 round.to_ack.insert(conn);
+                match round.updates.last_mut() {
+                    Some(last) if round.last_conn == Some(conn) => {
+                        for c in clients {
+                            if !last.clients.contains(&c) {
+                                last.clients.push(c);
+                            }
+                        }
+                        round.tail.push(bytes);
+                        round.folded += 1;
+                    }
+                    _ => {
+                        self.fold(round);
+                        round.updates.push(NewUpdate {
+                            seq: self.next_seq,
+                            data: bytes,
+                            user: Some(user),
+                            clients,
+                        });
+                        self.next_seq += 1;
+                        round.fanout.push((conn, Bytes::new())); // encoded by `fold`
+                        round.last_conn = Some(conn);
+                    }
+                }
             }
             Err(e) => {
-                if matches!(e, sync::SyncError::Panicked(_)) {
-                    tracing::warn!(doc = %self.info.id, error = %e, "yrs panicked on an update; reloading the document");
-                    round.damaged = true;
-                } else {
+                // An update that failed after decoding may be half applied (or yrs
+                // panicked): the in-memory document is rebuilt from storage.
+                if matches!(e, sync::SyncError::Decode(_)) {
                     tracing::info!(doc = %self.info.id, error = %e, "rejected update");
+                } else {
+                    tracing::warn!(doc = %self.info.id, error = %e, "update failed after decoding; reloading the document");
+                    round.damaged = true;
                 }
                 self.drop_peer(
                     conn,
@@ -344,9 +378,10 @@ impl Owner {
     /// Commits the round, then acknowledges, fans out and answers. Returns false
     /// when the owner must stop (storage failed: the in-memory state is ahead of
     /// storage and must not be served).
-    async fn settle(&mut self, round: Round) -> bool {
+    async fn settle(&mut self, mut round: Round) -> bool {
+        self.fold(&mut round);
         if !round.updates.is_empty() {
-            let n = round.updates.len() as u64;
+            let n = round.updates.len() as u64 + round.folded;
             if let Err(e) = self.reg.writer().append(self.info.id, round.updates).await {
                 tracing::error!(doc = %self.info.id, error = %e, "storage failed; closing the document");
                 for (_, j) in self.peers.drain() {
@@ -392,6 +427,51 @@ impl Owner {
             }
         }
         true
+    }
+
+    /// Merges the round's tail into its last row and encodes that row's fan-out
+    /// message (see [`Round::tail`]). Should yrs refuse to merge, the tail's
+    /// updates stay rows and messages of their own.
+    fn fold(&mut self, round: &mut Round) {
+        let Some(conn) = round.last_conn.take() else {
+            return;
+        };
+        let tail = std::mem::take(&mut round.tail);
+        let Some(last) = round.updates.last_mut() else {
+            return;
+        };
+        let mut apart = Vec::new();
+        if !tail.is_empty() {
+            let parts =
+                || std::iter::once(last.data.as_slice()).chain(tail.iter().map(Vec::as_slice));
+            let merged = sync::contain(|| yrs::merge_updates_v1(parts()))
+                .map_err(|e| e.to_string())
+                .and_then(|r| r.map_err(|e| e.to_string()));
+            match merged {
+                Ok(merged) => last.data = merged,
+                Err(e) => {
+                    tracing::warn!(doc = %self.info.id, error = %e, "merging a burst of updates failed; kept apart");
+                    apart = tail;
+                }
+            }
+        }
+        let user = last.user;
+        let first: Bytes = Message::update(last.data.clone()).encode().into();
+        if let Some(out) = round.fanout.last_mut() {
+            *out = (conn, first);
+        }
+        for data in apart {
+            round
+                .fanout
+                .push((conn, Message::update(data.clone()).encode().into()));
+            round.updates.push(NewUpdate {
+                seq: self.next_seq,
+                data,
+                user,
+                clients: Vec::new(),
+            });
+            self.next_seq += 1;
+        }
     }
 
     async fn reload(&mut self) {

@@ -38,6 +38,12 @@ struct SyncQuery {
     ext: Option<String>,
 }
 
+/// Bytes read from a socket at once; an idle connection keeps this much resident.
+const READ_BUFFER: usize = 4 * 1024;
+/// Frames queued for one connection are written once they reach this size (or
+/// on flush); also the most an idle connection keeps of its write buffer.
+const WRITE_BUFFER: usize = 16 * 1024;
+
 async fn upgrade(
     State(state): State<AppState>,
     Path(doc_id): Path<String>,
@@ -57,6 +63,11 @@ async fn upgrade(
     let cap = state.config.max_message_bytes;
     let transport_cap = cap.saturating_mul(2).max(cap + (1 << 20));
     Ok(ws
+        // tungstenite's default read buffer (128 KiB) is zero-filled, so resident,
+        // on every connection: most of an idle connection's memory (bench W4).
+        // Larger messages still grow it as needed.
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(WRITE_BUFFER)
         .max_message_size(transport_cap)
         .max_frame_size(transport_cap)
         .on_upgrade(move |socket| serve_socket(state, socket, info, user, ext)))

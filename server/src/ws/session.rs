@@ -105,7 +105,7 @@ async fn send_loop<Si>(
             }
             msg = out_rx.recv() => match msg {
                 Some(bytes) => {
-                    if sink.send(OutFrame::Binary(bytes)).await.is_err() {
+                    if send_batch(&mut sink, &mut out_rx, bytes).await.is_err() {
                         break;
                     }
                 }
@@ -114,6 +114,30 @@ async fn send_loop<Si>(
         }
     }
     let _ = sink.close().await;
+}
+
+/// Most queued messages written with one flush (one syscall, not one each).
+const SEND_BATCH: usize = 256;
+
+/// Sends `first` and whatever else is already queued, then flushes once: under
+/// fan-out load this turns one write per message into one write per batch,
+/// while every message stays its own frame, in order.
+async fn send_batch<Si>(
+    sink: &mut Si,
+    out_rx: &mut mpsc::Receiver<Bytes>,
+    first: Bytes,
+) -> Result<(), Si::Error>
+where
+    Si: Sink<OutFrame> + Unpin,
+{
+    sink.feed(OutFrame::Binary(first)).await?;
+    for _ in 1..SEND_BATCH {
+        match out_rx.try_recv() {
+            Ok(bytes) => sink.feed(OutFrame::Binary(bytes)).await?,
+            Err(_) => break,
+        }
+    }
+    sink.flush().await
 }
 
 async fn receive_loop<St>(
