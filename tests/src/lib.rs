@@ -18,6 +18,7 @@
 //! - [`records`]: the canonical-records API (versions, sign-offs, finalize, export).
 //! - [`text`]: edits that keep markers whole, UTF-16 offsets, marker bookkeeping.
 //! - [`wait`]: polling a condition with a deadline (tests never sleep "long enough").
+//! - [`netsim`]: a poor network (bandwidth, latency, cuts) as a proxy on 127.0.0.1.
 //!
 //! # Environment
 //! - `XIESHANG_TEST_DATABASE_URL`: a PostgreSQL cluster; storage tests then also
@@ -29,6 +30,7 @@
 
 pub mod api;
 pub mod client;
+pub mod netsim;
 pub mod pg;
 pub mod process;
 pub mod records;

@@ -9,13 +9,17 @@
 //! - [`postgres`]: a throwaway PostgreSQL cluster for the tests.
 //! - [`test`]: everything CI runs.
 //! - [`fuzz`]: `cargo +nightly fuzz` on the decoder, when nightly exists.
+//! - [`bench`]: `cargo xtask bench`, the side-by-side benchmarks (issue 5).
 
+mod bench;
 mod client;
+mod e2e;
 mod fuzz;
 mod postgres;
 mod sh;
 mod test;
 mod tools;
+mod wasm_test;
 
 use std::process::ExitCode;
 
@@ -33,6 +37,12 @@ commands:
   test [args…]   install tools, build, fmt --check, clippy, `cargo test --workspace [args…]`
                  against a throwaway PostgreSQL (fuzzes too when XIESHANG_FUZZ_SECS is set)
   fuzz [secs]    `cargo +nightly fuzz run decode_apply` for secs seconds (default 60)
+  bench [netsim] [--only w1,…,w6,netsim] [--servers xieshang,y-sweet,yws] [--quick]
+                 xieshang vs y-sweet vs the reference y-websocket server (issue 5);
+                 writes BENCHMARKS.md after a full run
+  postgres [cmd…]
+                 run cmd (default: psql -c 'select version()') with
+                 XIESHANG_TEST_DATABASE_URL set to a throwaway PostgreSQL cluster
 ";
 
 fn main() -> ExitCode {
@@ -73,6 +83,14 @@ fn run() -> Result<ExitCode> {
             };
             fuzz::run(&ws, secs)?;
         }
+        Some("bench") => {
+            let ws = Workspace::locate()?;
+            bench::run(&ws, &rest)?;
+        }
+        Some("postgres") => {
+            let _ws = Workspace::locate()?;
+            test::with_postgres(&rest)?;
+        }
         None | Some("help" | "-h" | "--help") => print!("{USAGE}"),
         Some(other) => bail!("unknown command {other:?}\n\n{USAGE}"),
     }
@@ -95,20 +113,27 @@ fn build(ws: &Workspace) -> Result<std::path::PathBuf> {
     Ok(server)
 }
 
-/// `cargo xtask run`: serve the demo on SQLite under `./data`.
+/// `cargo xtask run`: serve the demo on SQLite under `./data`. The server takes
+/// this process's place, so Ctrl-C reaches it alone and it shuts down cleanly.
 fn serve(ws: &Workspace, server: &std::path::Path, extra: &[String]) -> Result<ExitCode> {
+    use std::os::unix::process::CommandExt;
+
     sh::step("serve --demo");
+    // `cargo xtask run -- --addr …`: the alias already ends in `--`.
+    let extra = match extra.split_first() {
+        Some((first, rest)) if first == "--" => rest,
+        _ => extra,
+    };
     let mut cmd = std::process::Command::new(server);
-    cmd.current_dir(&ws.root)
-        .args(["serve", "--demo", "--data", "./data"])
-        .args(extra);
+    cmd.current_dir(&ws.root).args(["serve", "--demo"]);
+    if !extra
+        .iter()
+        .any(|a| a == "--data" || a.starts_with("--data="))
+    {
+        cmd.args(["--data", "./data"]);
+    }
+    cmd.args(extra);
     sh::echo(&cmd);
-    let status = cmd
-        .status()
-        .with_context(|| format!("starting {}", server.display()))?;
-    Ok(match status.code() {
-        Some(0) => ExitCode::SUCCESS,
-        Some(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
-        None => ExitCode::FAILURE,
-    })
+    let err = cmd.exec();
+    Err(err).with_context(|| format!("starting {}", server.display()))
 }

@@ -4,6 +4,8 @@
 //! Checks that fail do not stop the later ones, so one run reports everything;
 //! the command fails if any did.
 
+use std::process::Command;
+
 use anyhow::{bail, Context, Result};
 
 use crate::postgres::TempPostgres;
@@ -69,6 +71,16 @@ pub fn run(ws: &Workspace, extra: &[String]) -> Result<()> {
     sh::step("stopping postgresql");
     pg.stop()?;
 
+    if let Err(e) = crate::wasm_test::run(ws, Some(&bin)) {
+        eprintln!("{e:#}");
+        failed.push("client browser tests (wasm-bindgen-test)");
+    }
+
+    if let Err(e) = crate::e2e::run(ws, &bin) {
+        eprintln!("{e:#}");
+        failed.push("browser tests (tests/e2e)");
+    }
+
     if let Some(secs) = std::env::var("XIESHANG_FUZZ_SECS")
         .ok()
         .filter(|s| !s.is_empty())
@@ -88,4 +100,28 @@ pub fn run(ws: &Workspace, extra: &[String]) -> Result<()> {
     } else {
         bail!("failed: {}", failed.join(", "))
     }
+}
+
+/// `cargo xtask postgres [cmd…]`: one command against a throwaway cluster (e.g.
+/// a single PostgreSQL test: `cargo xtask postgres cargo test -p xieshang-tests pg`).
+pub fn with_postgres(cmd: &[String]) -> Result<()> {
+    let pg_bin = tools::ensure_postgres()?;
+    sh::step("postgresql (throwaway cluster)");
+    let pg = TempPostgres::start(&pg_bin)?;
+    let mut command = match cmd.split_first() {
+        Some((program, args)) => {
+            let mut c = Command::new(program);
+            c.args(args);
+            c
+        }
+        None => {
+            let mut c = Command::new(pg_bin.join("psql"));
+            c.args([pg.url().as_str(), "-c", "select version()"]);
+            c
+        }
+    };
+    let result = sh::run(command.env("XIESHANG_TEST_DATABASE_URL", pg.url()));
+    sh::step("stopping postgresql");
+    pg.stop()?;
+    result
 }
