@@ -62,7 +62,7 @@ pub struct Version {
     pub signoffs: Vec<SignoffView>,
 }
 
-/// A user as the staff-only `GET /api/users` lists them.
+/// A user as `GET /api/users` (the committee roster) lists them.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct UserSummary {
     pub id: i64,
@@ -127,7 +127,7 @@ pub async fn create_record(token: &str, topic: TopicId) -> Result<DocId, ApiErro
     Ok(meta.id)
 }
 
-/// `GET /api/users` (staff only): names for participant ids.
+/// `GET /api/users`: the roster, for names of participant ids.
 pub async fn users(token: &str) -> Result<Vec<UserSummary>, ApiError> {
     json(call("GET", "/api/users", None, Some(token)).await?)
 }

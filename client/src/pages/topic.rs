@@ -92,23 +92,18 @@ fn TopicView(topic: Topic, cached: bool) -> impl IntoView {
     });
 
     let names = RwSignal::new(Vec::<UserSummary>::new());
-    let staff = state
-        .session
-        .with_untracked(|s| s.as_ref().is_some_and(|s| s.user.role.manages_topics()));
     leptos::task::spawn_local(async move {
         if let Some(cached) = offline::cached_users().await {
             names.try_set(cached);
         }
     });
-    if staff {
-        if let Some(token) = state.token() {
-            leptos::task::spawn_local(async move {
-                if let Ok(users) = api::users(&token).await {
-                    offline::cache_users(&users).await;
-                    names.try_set(users);
-                }
-            });
-        }
+    if let Some(token) = state.token() {
+        leptos::task::spawn_local(async move {
+            if let Ok(users) = api::users(&token).await {
+                offline::cache_users(&users).await;
+                names.try_set(users);
+            }
+        });
     }
     let participants = topic.participants.clone();
     let participant_names = move || {
