@@ -5,6 +5,8 @@
 //! crate would add far more to the wasm than this preview is worth. All text
 //! is HTML-escaped before any markup is added, so a draft cannot inject HTML.
 
+pub use xieshang_shared::html::escape_html as escape;
+
 /// Renders `src` to HTML.
 pub fn to_html(src: &str) -> String {
     let mut out = String::new();
@@ -111,22 +113,6 @@ fn inline(text: &str) -> String {
         let inner = &rest[start + mark.len()..start + mark.len() + len];
         out.push_str(&format!("<{tag}>{inner}</{tag}>"));
         rest = &rest[start + 2 * mark.len() + len..];
-    }
-    out
-}
-
-/// HTML-escapes text for element content and attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
     }
     out
 }

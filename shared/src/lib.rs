@@ -22,6 +22,7 @@
 #![warn(missing_docs)]
 
 pub mod error;
+pub mod html;
 pub mod ids;
 pub mod model;
 pub mod protocol;

@@ -1,22 +1,8 @@
 //! The bulletin as a self-contained HTML page (prints well; opens anywhere).
 
-use super::{blocks, Block, Bulletin};
+use xieshang_shared::html::escape_html as escape;
 
-/// Escapes text for HTML element content and attribute values.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+use super::{blocks, Block, Bulletin};
 
 /// Renders `b` as an HTML document (UTF-8).
 pub fn render(b: &Bulletin) -> String {
