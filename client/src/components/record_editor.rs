@@ -3,22 +3,16 @@
 
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
-use xieshang_shared::schema::{Entry, Record, RecordContent, RecordField};
+use xieshang_shared::schema::{Entry, EntryField, Record, RecordContent, RecordField};
 use xieshang_shared::ConsultationForm;
-use yrs::{Array, DeepObservable, Doc, Map, Observable, Out, Transact};
+use yrs::{Array, DeepObservable, Doc, Map, Observable};
 
 use super::{deferred, observer_key, unobserve_on_cleanup, CollabText};
 use crate::app::AppState;
 use crate::i18n;
 use crate::sync::Provider;
 
-/// Keys of one statement's `Y.Map`: the field names of `schema::Entry`,
-/// which has no setter for a single field of an existing entry yet.
-const SPEAKER: &str = "speaker";
-const TEXT: &str = "text";
-const AT: &str = "at";
-
-/// `record-field-*`, `record-entries` (with `add-entry`) and `record-summary`.
+/// The record editor; test hooks `record-field-*`, `record-entries` (with `add-entry`) and `record-summary`.
 #[component]
 pub fn RecordEditor(provider: Provider, #[prop(into)] readonly: Signal<bool>) -> impl IntoView {
     let state = expect_context::<AppState>();
@@ -182,9 +176,11 @@ fn EntryRow(
             })
         }
     };
-    let set = move |key: &'static str| {
+    let set = move |field: EntryField| {
         let doc = doc.clone();
-        move |ev: leptos::ev::Event| set_entry(&doc, index as u32, key, &event_target_value(&ev))
+        move |ev: leptos::ev::Event| {
+            Record::new(&doc).set_entry_field(index as u32, field, &event_target_value(&ev));
+        }
     };
     let placeholder =
         move |f: fn(&i18n::Texts) -> &'static str| move || f(i18n::texts(state.lang.get()));
@@ -197,7 +193,7 @@ fn EntryRow(
                     placeholder=placeholder(|t| t.speaker)
                     aria-label=placeholder(|t| t.speaker)
                     prop:value=get(|e| &e.speaker)
-                    on:input=set(SPEAKER)
+                    on:input=set(EntryField::Speaker)
                     disabled=move || readonly.get()
                 />
                 <input
@@ -206,7 +202,7 @@ fn EntryRow(
                     placeholder=placeholder(|t| t.rec_time)
                     aria-label=placeholder(|t| t.rec_time)
                     prop:value=get(|e| &e.at)
-                    on:input=set(AT)
+                    on:input=set(EntryField::At)
                     disabled=move || readonly.get()
                 />
             </div>
@@ -216,7 +212,7 @@ fn EntryRow(
                 placeholder=placeholder(|t| t.said)
                 aria-label=placeholder(|t| t.said)
                 prop:value=get(|e| &e.text)
-                on:input=set(TEXT)
+                on:input=set(EntryField::Text)
                 disabled=move || readonly.get()
             ></textarea>
         </li>
@@ -237,15 +233,4 @@ fn form_value(stored: &str) -> String {
                 || f.label(xieshang_shared::Lang::En) == stored
         })
         .map_or_else(|| stored.to_owned(), |f| f.as_str().to_owned())
-}
-
-/// Sets one key of the statement at `index`.
-fn set_entry(doc: &Doc, index: u32, key: &str, value: &str) {
-    let entries = Record::new(doc).entries_ref();
-    let Ok(mut txn) = doc.try_transact_mut() else {
-        return;
-    };
-    if let Some(Out::YMap(map)) = entries.get(&txn, index) {
-        map.insert(&mut txn, key, value);
-    }
 }

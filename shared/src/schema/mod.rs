@@ -22,7 +22,7 @@ use crate::model::DocKind;
 
 pub use draft::{Draft, DraftContent};
 pub use opinion::{OpinionContent, OpinionField, OpinionReport};
-pub use record::{Entry, Record, RecordContent, RecordField};
+pub use record::{Entry, EntryField, Record, RecordContent, RecordField};
 
 /// A fresh document whose text offsets are UTF-16 units, matching Yjs in the browser.
 ///

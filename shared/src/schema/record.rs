@@ -61,8 +61,30 @@ impl RecordField {
     }
 }
 
-/// One speech in a record.
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
+/// One field of a speech, for editing it in place.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EntryField {
+    /// Who spoke.
+    Speaker,
+    /// What was said.
+    Text,
+    /// When (free text, e.g. "09:30").
+    At,
+}
+
+impl EntryField {
+    /// The key inside the entry's `Y.Map`.
+    pub fn key(self) -> &'static str {
+        match self {
+            EntryField::Speaker => SPEAKER,
+            EntryField::Text => TEXT,
+            EntryField::At => AT,
+        }
+    }
+}
+
+/// One speech in a record, as plain values.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct Entry {
     /// Who spoke (display name).
     pub speaker: String,
@@ -140,6 +162,22 @@ impl<'d> Record<'d> {
         map.insert(&mut txn, SPEAKER, entry.speaker.as_str());
         map.insert(&mut txn, TEXT, entry.text.as_str());
         map.insert(&mut txn, AT, entry.at.as_str());
+    }
+
+    /// Sets one field of the speech at `index` (several members edit the list
+    /// at once, so a field is written alone, never the whole entry). Returns
+    /// whether there was such an entry.
+    pub fn set_entry_field(&self, index: u32, field: EntryField, value: &str) -> bool {
+        let Ok(mut txn) = self.doc.try_transact_mut() else {
+            return false;
+        };
+        match self.entries.get(&txn, index) {
+            Some(Out::YMap(map)) => {
+                map.insert(&mut txn, field.key(), value);
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Removes the entry at `index`, if it exists; returns whether it did.

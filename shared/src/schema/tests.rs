@@ -160,3 +160,21 @@ fn content_of_an_empty_doc_is_empty_not_an_error() {
         serde_json::json!({"fields": {}, "entries": [], "summary": ""})
     );
 }
+
+#[test]
+fn a_speech_field_is_edited_in_place() {
+    use crate::schema::{Entry, EntryField, Record};
+    let doc = crate::schema::new_doc();
+    let record = Record::new(&doc);
+    record.push_entry(&Entry {
+        speaker: "陈明".into(),
+        text: "建议".into(),
+        at: "09:00".into(),
+    });
+    assert!(record.set_entry_field(0, EntryField::Text, "建议推行县管乡用"));
+    assert!(!record.set_entry_field(1, EntryField::Speaker, "nobody"));
+    let entries = record.entries();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].text, "建议推行县管乡用");
+    assert_eq!(entries[0].speaker, "陈明");
+}
