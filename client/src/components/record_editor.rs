@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use send_wrapper::SendWrapper;
 use xieshang_shared::schema::{Entry, EntryField, Record, RecordContent, RecordField};
 use xieshang_shared::ConsultationForm;
-use yrs::{Array, DeepObservable, Doc, Map, Observable};
+use yrs::{DeepObservable, Doc, Observable};
 
 use super::{deferred, observer_key, unobserve_on_cleanup, CollabText};
 use crate::app::AppState;
