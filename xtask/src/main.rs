@@ -8,6 +8,7 @@
 //! - [`client`]: the wasm client into `client/dist` (hashed names, `.gz`/`.br`).
 //! - [`postgres`]: a throwaway PostgreSQL cluster for the tests.
 //! - [`test`]: everything CI runs.
+//! - [`patches`]: crates with the project's fixes (yrs), into `.patched/`.
 //! - [`fuzz`]: `cargo +nightly fuzz` on the decoder, when nightly exists.
 //! - [`bench`]: `cargo xtask bench`, the side-by-side benchmarks (issue 5).
 
@@ -15,6 +16,7 @@ mod bench;
 mod client;
 mod e2e;
 mod fuzz;
+mod patches;
 mod postgres;
 mod sh;
 mod test;
@@ -31,12 +33,17 @@ const USAGE: &str = "\
 usage: cargo xtask <command> [args…]
 
 commands:
+  prepare        unpack crates.io releases with the project's patches into .patched/
+                 (every command does this first; a plain `cargo build` needs it once)
   build          client (wasm, optimised, precompressed) into client/dist, then
                  target/release/xieshang with the client embedded
   run [args…]    build, then `xieshang serve --demo --data ./data [args…]`
   test [args…]   install tools, build, fmt --check, clippy, `cargo test --workspace [args…]`
                  against a throwaway PostgreSQL (fuzzes too when XIESHANG_FUZZ_SECS is set)
-  fuzz [secs]    `cargo +nightly fuzz run decode_apply` for secs seconds (default 60)
+  fuzz [secs]    `cargo +nightly fuzz run decode_apply` for secs seconds (default 60),
+                 growing fuzz/corpus/decode_apply (fuzz/README.md)
+  sanitize       nightly AddressSanitizer: the patched yrs's regression tests, then
+                 every fuzz regression and corpus input once
   bench [netsim] [--only w1,…,w6,netsim] [--servers xieshang,y-sweet,yws] [--quick]
                  xieshang vs y-sweet vs the reference y-websocket server (issue 5);
                  writes BENCHMARKS.md after a full run
@@ -60,6 +67,9 @@ fn run() -> Result<ExitCode> {
     let command = args.next();
     let rest: Vec<String> = args.collect();
     match command.as_deref() {
+        Some("prepare") => {
+            Workspace::locate()?;
+        }
         Some("build") => {
             let ws = Workspace::locate()?;
             build(&ws)?;
@@ -82,6 +92,10 @@ fn run() -> Result<ExitCode> {
                 None => 60,
             };
             fuzz::run(&ws, secs)?;
+        }
+        Some("sanitize") => {
+            let ws = Workspace::locate()?;
+            fuzz::sanitize(&ws)?;
         }
         Some("bench") => {
             let ws = Workspace::locate()?;

@@ -19,7 +19,8 @@ pub struct Workspace {
 
 impl Workspace {
     /// Finds the root from this crate's location, resolves the target directory,
-    /// and makes both visible to every command started from here.
+    /// makes both visible to every command started from here, and prepares the
+    /// patched crates.
     pub fn locate() -> Result<Workspace> {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"))
             .parent()
@@ -44,6 +45,8 @@ impl Workspace {
         if let Some(bin) = cargo_bin_dir() {
             prepend_path(&bin);
         }
+        // `[patch.crates-io]` names these: nothing builds without them.
+        crate::patches::prepare(&root, &target_dir)?;
         Ok(Workspace {
             root,
             target_dir,

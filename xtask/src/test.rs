@@ -16,10 +16,20 @@ use crate::{client, fuzz, tools};
 pub fn run(ws: &Workspace, extra: &[String]) -> Result<()> {
     let mut failed: Vec<&str> = Vec::new();
 
-    sh::step("cargo fmt --check");
-    if let Err(e) = sh::run(ws.cargo().args(["fmt", "--all", "--", "--check"])) {
-        eprintln!("{e:#}");
-        failed.push("cargo fmt --check");
+    sh::step("cargo fmt --check (workspace, xtask, fuzz)");
+    for manifest in ["Cargo.toml", "xtask/Cargo.toml", "fuzz/Cargo.toml"] {
+        let checked = sh::run(ws.cargo().args([
+            "fmt",
+            "--manifest-path",
+            manifest,
+            "--all",
+            "--",
+            "--check",
+        ]));
+        if let Err(e) = checked {
+            eprintln!("{e:#}");
+            failed.push("cargo fmt --check");
+        }
     }
 
     let client_tools = tools::client_tools(ws)?;
@@ -48,6 +58,19 @@ pub fn run(ws: &Workspace, extra: &[String]) -> Result<()> {
     ])) {
         eprintln!("{e:#}");
         failed.push("cargo clippy");
+    }
+    // xtask is a workspace of its own.
+    if let Err(e) = sh::run(ws.cargo().args([
+        "clippy",
+        "--manifest-path",
+        "xtask/Cargo.toml",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ])) {
+        eprintln!("{e:#}");
+        failed.push("cargo clippy (xtask)");
     }
 
     sh::step("postgresql (throwaway cluster)");
