@@ -24,6 +24,8 @@ pub mod demo;
 pub mod docs;
 pub mod error;
 pub mod export;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod records;
 pub mod routes;
 pub mod server;

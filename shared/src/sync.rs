@@ -103,10 +103,23 @@ pub fn decode_awareness(bytes: &[u8]) -> Result<AwarenessUpdate, SyncError> {
 /// On any error, part of the update may already be integrated: a server
 /// should then drop its in-memory copy and reload the document from storage.
 pub fn apply_update(doc: &Doc, update: Update) -> Result<(), SyncError> {
+    apply_with(doc, update, None)
+}
+
+/// A member's browser applying untrusted bytes from the server: guarded decode,
+/// then [`apply_update`]'s checks, in a transaction with `origin` (so the
+/// client's own observers can tell remote changes from local ones).
+pub fn apply_remote(doc: &Doc, bytes: &[u8], origin: &str) -> Result<(), SyncError> {
+    apply_with(doc, decode_update(bytes)?, Some(origin))
+}
+
+fn apply_with(doc: &Doc, update: Update, origin: Option<&str>) -> Result<(), SyncError> {
     contain(|| {
-        let mut txn = doc
-            .try_transact_mut()
-            .map_err(|e| SyncError::Apply(format!("document busy: {e}")))?;
+        let txn = match origin {
+            Some(origin) => doc.try_transact_mut_with(origin),
+            None => doc.try_transact_mut(),
+        };
+        let mut txn = txn.map_err(|e| SyncError::Apply(format!("document busy: {e}")))?;
         txn.apply_update(update)
             .map_err(|e| SyncError::Apply(e.to_string()))?;
         if txn.has_missing_updates() && !pending_round_trips(&txn) {

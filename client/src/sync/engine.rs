@@ -26,7 +26,7 @@ use leptos::prelude::{ArcRwSignal, GetUntracked, Set};
 use send_wrapper::SendWrapper;
 use xieshang_shared::protocol::Message;
 use xieshang_shared::{sync, DocId, User};
-use yrs::{Doc, Origin, StateVector, TextRef, Transact};
+use yrs::{Doc, Origin, StateVector, TextRef};
 
 use super::outbox::Outbox;
 use super::persist::spawn_flush;
@@ -203,16 +203,9 @@ impl Engine {
     }
 
     /// Applies untrusted update bytes (guarded decode) with `origin`.
+    /// The same function the server's fuzz targets run (`sync::apply_remote`).
     pub(super) fn apply(&self, bytes: &[u8], origin: &str) -> Result<(), sync::SyncError> {
-        let update = sync::decode_update(bytes)?;
-        sync::contain(|| {
-            let mut txn = self
-                .doc
-                .try_transact_mut_with(origin)
-                .map_err(|e| sync::SyncError::Apply(format!("document busy: {e}")))?;
-            txn.apply_update(update)
-                .map_err(|e| sync::SyncError::Apply(e.to_string()))
-        })?
+        sync::apply_remote(&self.doc, bytes, origin)
     }
 
     /// The writer: persists queued updates batch by batch, then sends local ones.

@@ -12,14 +12,14 @@ use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot};
 use xieshang_shared::protocol::{ExtMessage, Message, SyncMessage};
 use xieshang_shared::{schema, sync};
-use yrs::{Doc, ReadTxn, StateVector, Transact};
+use yrs::{Doc, StateVector};
 
 use super::hooks::{self, read_only_message};
 use super::presence::Presence;
 use super::{close, ConnId, DocCmd, DocError, Peer, Registry, ServerEdit, INBOX};
 use crate::db::queries::docs::{self, DocInfo, NewUpdate};
 use crate::db::queries::versions;
-use crate::records::{self, DocState};
+use crate::records::{self, canonical, DocState};
 
 /// The origin of server-made edits: no connection has id 0, so all peers get them.
 const SERVER: ConnId = ConnId(0);
@@ -491,14 +491,16 @@ impl Owner {
             return;
         }
         let upto = self.next_seq - 1;
-        let (state, sv) = {
-            let txn = self.doc.transact();
-            (
-                txn.encode_state_as_update_v1(&StateVector::default()),
-                txn.state_vector(),
-            )
+        // Never write back a document that is corrupted in memory: the log stays,
+        // and the document is rebuilt from it.
+        let (state, sv) = match canonical::checked_snapshot(self.info.kind, &self.doc) {
+            Ok(checked) => checked,
+            Err(e) => {
+                tracing::error!(doc = %self.info.id, error = %e, "snapshot check failed; not compacted, reloading the document");
+                self.reload().await;
+                return;
+            }
         };
-        let sv = yrs::updates::encoder::Encode::encode_v1(&sv);
         match docs::compact(self.reg.db(), self.info.id, upto, &state, &sv).await {
             Ok(()) => {
                 self.since_snapshot = 0;

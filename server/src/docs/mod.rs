@@ -18,7 +18,7 @@
 
 mod actor;
 mod hooks;
-mod presence;
+pub(crate) mod presence;
 mod writer;
 
 use std::collections::HashMap;

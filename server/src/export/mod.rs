@@ -9,6 +9,9 @@
 //! it is written by hand (a few XML parts in a ZIP) to keep the dependency list
 //! short and the output predictable.
 
+use serde_json::Value;
+use xieshang_shared::DocKind;
+
 pub mod docx;
 pub mod html;
 pub mod markdown;
@@ -47,6 +50,18 @@ impl Bulletin {
         } else {
             format!("参加审定的委员：{}", self.signers.join("、"))
         }
+    }
+}
+
+/// The bulletin body of a document: the draft's Markdown body, or the canonical
+/// text without its title heading for the other kinds.
+pub fn bulletin_body(kind: DocKind, content: &Value, text: &str) -> String {
+    if kind == DocKind::Draft {
+        return content["body"].as_str().unwrap_or_default().to_string();
+    }
+    match text.split_once('\n') {
+        Some((first, rest)) if first.starts_with("# ") => rest.trim_start().to_string(),
+        _ => text.to_string(),
     }
 }
 

@@ -62,6 +62,37 @@ pub fn load_state(state: &[u8]) -> Result<Doc, SyncError> {
     Ok(doc)
 }
 
+/// The state compaction is about to write in place of the log, checked first:
+/// encoded (panics contained), decoded again into a fresh document, which must
+/// have the same state vector and read as the same canonical text. A document
+/// that fails this is corrupted in memory and must be reloaded, not written.
+/// Returns the state and its encoded state vector.
+pub fn checked_snapshot(kind: DocKind, doc: &Doc) -> Result<(Vec<u8>, Vec<u8>), String> {
+    use yrs::updates::encoder::Encode;
+    let (state, sv, text) = sync::contain(|| {
+        let text = render(kind, doc);
+        let txn = doc.transact();
+        let state = txn.encode_state_as_update_v1(&StateVector::default());
+        (state, txn.state_vector(), text)
+    })
+    .map_err(|e| e.to_string())?;
+    let reloaded = load_state(&state).map_err(|e| format!("snapshot does not load: {e}"))?;
+    let (sv2, text2) = sync::contain(|| {
+        // The view is built before the read transaction (building it may write).
+        let text = render(kind, &reloaded);
+        let sv = reloaded.transact().state_vector();
+        (sv, text)
+    })
+    .map_err(|e| e.to_string())?;
+    if sv2 != sv {
+        return Err("snapshot reloads with another state vector".into());
+    }
+    if text2 != text {
+        return Err("snapshot reloads with another text".into());
+    }
+    Ok((state, sv.encode_v1()))
+}
+
 /// The version name of `snapshot` with text hash `hash`.
 fn version_name(snapshot: &yrs::Snapshot, hash: &str) -> String {
     let mut clients: Vec<(u64, u32)> = snapshot

@@ -11,8 +11,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
-use serde_json::{json, Value};
-use xieshang_shared::{schema, DocId, DocKind};
+use serde_json::json;
+use xieshang_shared::{schema, DocId};
 
 use crate::access;
 use crate::auth::AuthUser;
@@ -32,18 +32,6 @@ pub fn router() -> Router<AppState> {
 #[derive(Debug, Deserialize)]
 struct ExportQuery {
     format: Option<String>,
-}
-
-/// The bulletin's body: a draft's Markdown body, or another kind's canonical
-/// text without its title heading.
-fn body_of(kind: DocKind, content: &Value, text: &str) -> String {
-    if kind == DocKind::Draft {
-        return content["body"].as_str().unwrap_or_default().to_string();
-    }
-    match text.split_once('\n') {
-        Some((first, rest)) if first.starts_with("# ") => rest.trim_start().to_string(),
-        _ => text.to_string(),
-    }
 }
 
 async fn export_doc(
@@ -71,7 +59,7 @@ async fn export_doc(
                 number: Some(fv.bulletin_no),
                 date: cn_date(fv.at),
                 title: canonical::title(info.kind, &content),
-                body: body_of(info.kind, &content, &fv.text),
+                body: export::bulletin_body(info.kind, &content, &fv.text),
                 signers: fv.signoffs.iter().map(|s| s.display_name.clone()).collect(),
                 draft: false,
             }
@@ -89,7 +77,7 @@ async fn export_doc(
                 number: None,
                 date: cn_date(now_ms()),
                 title: canonical::title(info.kind, &current.content),
-                body: body_of(info.kind, &current.content, &current.text),
+                body: export::bulletin_body(info.kind, &current.content, &current.text),
                 signers,
                 draft: true,
             }
