@@ -13,19 +13,12 @@ import * as Y from 'yjs'
 import * as encoding from 'lib0/encoding'
 import { WebsocketProvider } from 'y-websocket'
 import WebSocket from 'ws'
+import { sleep, until } from './wait.mjs'
 
 const [httpUrl, docId, token] = process.argv.slice(2)
 if (!httpUrl || !docId || !token) {
   console.error('usage: node crafted.mjs <http-url> <doc-id> <token>')
   process.exit(2)
-}
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
-const until = async (what, cond, ms = 20000) => {
-  const end = Date.now() + ms
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out waiting for ' + what)
-    await sleep(10)
-  }
 }
 
 const doc = new Y.Doc()

@@ -12,6 +12,7 @@
 import * as Y from 'yjs'
 import { WebsocketProvider } from 'y-websocket'
 import WebSocket from 'ws'
+import { sleep, until } from './wait.mjs'
 
 const [httpUrl, docId, token] = process.argv.slice(2)
 if (!httpUrl || !docId || !token) {
@@ -24,14 +25,6 @@ let seed = Number(process.env.XS_SEED || '7')
 const rand = () => {
   seed = (seed * 1103515245 + 12345) % 2147483648
   return seed / 2147483648
-}
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
-const until = async (what, cond, ms = 30000) => {
-  const end = Date.now() + ms
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out waiting for ' + what)
-    await sleep(10)
-  }
 }
 // Positions where a marker may go without splitting another (UTF-16 offsets, as Yjs counts).
 const boundaries = (s) => {

@@ -11,19 +11,12 @@
 import * as Y from 'yjs'
 import { WebsocketProvider } from 'y-websocket'
 import WebSocket from 'ws'
+import { sleep, until } from './wait.mjs'
 
 const [httpUrl, docId, token] = process.argv.slice(2)
 if (!httpUrl || !docId || !token) {
   console.error('usage: node readonly.mjs <http-url> <doc-id> <token>')
   process.exit(2)
-}
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
-const until = async (what, cond, ms = 20000) => {
-  const end = Date.now() + ms
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out waiting for ' + what)
-    await sleep(10)
-  }
 }
 
 let denied = null

@@ -66,3 +66,22 @@ pub fn seed(test: &str, default: u64) -> u64 {
     println!("[{test}] seed {seed} (set XS_SEED={seed} to replay)");
     seed
 }
+
+/// `tests/node`, where the stock Yjs peers live, if `node` runs and its
+/// packages are installed (`npm ci` there; `cargo xtask test` does it). Else
+/// prints that `test` skips its stock Yjs part and answers `None`.
+pub fn stock_yjs_dir(test: &str) -> Option<std::path::PathBuf> {
+    let dir = workspace_root().join("tests").join("node");
+    let installed = dir.join("node_modules").join("y-websocket").is_dir();
+    let node = std::process::Command::new("node")
+        .arg("--version")
+        .stdout(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if installed && node {
+        Some(dir)
+    } else {
+        println!("[{test}] stock Yjs part SKIPPED: `node` or tests/node/node_modules missing (run `npm ci` there)");
+        None
+    }
+}

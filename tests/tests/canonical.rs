@@ -270,17 +270,9 @@ async fn read_only_after_finalization(backend: Backend) -> Result<()> {
 
 /// Runs tests/node/readonly.mjs; answers "refused" or "skipped".
 async fn stock_yjs_refused(base: &str, doc: i64, token: &str) -> Result<&'static str> {
-    let node_dir = xieshang_tests::workspace_root().join("tests").join("node");
-    if !node_dir.join("node_modules").join("y-websocket").is_dir()
-        || Command::new("node")
-            .arg("--version")
-            .output()
-            .await
-            .is_err()
-    {
-        println!("[canonical] stock Yjs part SKIPPED: node or tests/node/node_modules missing");
+    let Some(node_dir) = xieshang_tests::stock_yjs_dir("canonical") else {
         return Ok("skipped");
-    }
+    };
     let out = Command::new("node")
         .arg(node_dir.join("readonly.mjs"))
         .args([base, &doc.to_string(), token])

@@ -22,23 +22,9 @@ const JS_EDITS: usize = 12;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stock_yjs_peers_and_native_peer_converge() -> Result<()> {
-    let node_dir = xieshang_tests::workspace_root().join("tests").join("node");
-    if !node_dir.join("node_modules").join("y-websocket").is_dir() {
-        println!(
-            "[yjs_interop] SKIPPED: {}/node_modules is missing (run `npm ci` there)",
-            node_dir.display()
-        );
+    let Some(node_dir) = xieshang_tests::stock_yjs_dir("yjs_interop") else {
         return Ok(());
-    }
-    if Command::new("node")
-        .arg("--version")
-        .output()
-        .await
-        .is_err()
-    {
-        println!("[yjs_interop] SKIPPED: `node` is not on PATH");
-        return Ok(());
-    }
+    };
     let seed = xieshang_tests::seed("yjs_interop", 41);
     let mut rng = StdRng::seed_from_u64(seed);
     let server = TestServer::start(Backend::Sqlite).await?;

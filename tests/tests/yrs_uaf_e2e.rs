@@ -19,14 +19,9 @@ const BODY: &str = "一、增加夜间停车位。\n二、错峰开放机关停�
 
 #[tokio::test]
 async fn crafted_update_from_a_stock_peer_leaves_the_process_and_document_intact() -> Result<()> {
-    let node_dir = xieshang_tests::workspace_root().join("tests").join("node");
-    if !node_dir.join("node_modules").join("y-websocket").is_dir() {
-        println!(
-            "[yrs_uaf_e2e] SKIPPED: {}/node_modules is missing (run `npm ci` there)",
-            node_dir.display()
-        );
+    let Some(node_dir) = xieshang_tests::stock_yjs_dir("yrs_uaf_e2e") else {
         return Ok(());
-    }
+    };
     let server = ServerProcess::start(&Backend::Sqlite).await?;
     let c = server.committee(3).await?;
     let api = &server.api;
