@@ -412,21 +412,46 @@ impl Owner {
             self.send(conn, Message::step2(diff).encode().into());
         }
         if !round.content.is_empty() {
-            let content = schema::content(self.info.kind, &self.doc);
-            for reply in round.content {
-                let _ = reply.send(content.clone());
+            let kind = self.info.kind;
+            // A failed read drops the replies: the callers get `DocError::Closed`.
+            if let Some(content) = self.read(|doc| schema::content(kind, doc)).await {
+                for reply in round.content {
+                    let _ = reply.send(content.clone());
+                }
             }
         }
         if !round.snapshots.is_empty() || !round.changed.is_empty() {
-            let state = records::describe(self.info.kind, &self.doc);
-            for reply in round.snapshots {
-                let _ = reply.send(state.clone());
-            }
-            for reply in round.changed {
-                let _ = reply.send(Ok(state.clone()));
+            let kind = self.info.kind;
+            if let Some(state) = self.read(|doc| records::describe(kind, doc)).await {
+                for reply in round.snapshots {
+                    let _ = reply.send(state.clone());
+                }
+                for reply in round.changed {
+                    let _ = reply.send(Ok(state.clone()));
+                }
             }
         }
         true
+    }
+
+    /// Reads the document with yrs's panics contained. A read that fails means
+    /// the in-memory document is damaged: it is rebuilt from storage and read
+    /// once more; `None` if that fails too (logged both times).
+    async fn read<T>(&mut self, f: impl Fn(&Doc) -> T) -> Option<T> {
+        match sync::contain(|| f(&self.doc)) {
+            Ok(value) => return Some(value),
+            Err(e) => {
+                tracing::error!(doc = %self.info.id, error = %e, "reading the document failed; reloading it");
+            }
+        }
+        self.reload().await;
+        match sync::contain(|| f(&self.doc)) {
+            Ok(value) => Some(value),
+            Err(e) => {
+                tracing::error!(doc = %self.info.id, error = %e, "reading the reloaded document failed");
+                None
+            }
+        }
     }
 
     /// Merges the round's tail into its last row and encodes that row's fan-out
