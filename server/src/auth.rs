@@ -264,12 +264,25 @@ pub async fn authenticate(
     parts_headers: &HeaderMap,
     query_token: Option<&str>,
 ) -> Result<User> {
+    authenticate_session(state, parts_headers, query_token)
+        .await
+        .map(|(user, _)| user)
+}
+
+/// Like [`authenticate`], also answering what the token says (its session
+/// nonce and expiry), for connections that outlive the request: the sync socket.
+pub async fn authenticate_session(
+    state: &AppState,
+    headers: &HeaderMap,
+    query_token: Option<&str>,
+) -> Result<(User, Claims)> {
     let token =
-        presented_token(parts_headers, query_token).ok_or(AppError::Unauthorized("no_session"))?;
+        presented_token(headers, query_token).ok_or(AppError::Unauthorized("no_session"))?;
     let claims = verify_claims(&state.keys, token, now_ms())?;
-    users::find_session_user(&state.db, claims.user, &claims.nonce)
+    let user = users::find_session_user(&state.db, claims.user, &claims.nonce)
         .await?
-        .ok_or(AppError::Unauthorized("invalid_token"))
+        .ok_or(AppError::Unauthorized("invalid_token"))?;
+    Ok((user, claims))
 }
 
 /// The signed-in user of a request; rejects with 401 when there is none.

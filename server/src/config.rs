@@ -102,6 +102,28 @@ pub struct Config {
     /// Session lifetime in hours.
     #[arg(long, default_value_t = 24 * 14)]
     pub session_hours: u64,
+    /// Milliseconds between the server's pings on a sync socket; a peer that
+    /// answers nothing for two intervals is dropped (0 = no pings).
+    #[arg(long, default_value_t = 10_000)]
+    pub ping_interval_ms: u64,
+    /// Sync sockets one user may have open at once (tabs, devices).
+    #[arg(long, default_value_t = 64)]
+    pub max_sockets_per_user: usize,
+    /// Sync sockets open at once, in total.
+    #[arg(long, default_value_t = 20_000)]
+    pub max_sockets: usize,
+    /// Origins besides the server's own that may open sync sockets
+    /// (e.g. `https://xieshang.example`); comma-separated in the environment.
+    #[arg(
+        long = "allowed-origin",
+        env = "XIESHANG_ALLOWED_ORIGINS",
+        value_delimiter = ','
+    )]
+    pub allowed_origins: Vec<String>,
+    /// Bytes of received messages one document may hold waiting for its owner;
+    /// a connection that would exceed it waits (backpressure).
+    #[arg(long, default_value_t = 64 * 1024 * 1024)]
+    pub max_inflight_bytes_per_doc: usize,
     /// The committee named in the header of exported bulletins (建言献策).
     #[arg(long, default_value = "某某县政协", env = "XIESHANG_COMMITTEE_NAME")]
     pub committee_name: String,

@@ -26,7 +26,7 @@ use xieshang_shared::schema::{
 use xieshang_shared::sync;
 use yrs::{Array, Doc, Map, MapPrelim, Transact};
 
-use crate::docs::presence::Presence;
+use crate::docs::presence::{Presence, Speaker};
 use crate::docs::ConnId;
 use crate::export::{self, docx, html, markdown, Bulletin};
 use crate::records::{authorship, canonical, diff, restore};
@@ -164,10 +164,31 @@ pub fn exercise(data: &[u8]) {
         Message::Awareness(bytes) => {
             if let Ok(update) = sync::decode_awareness(&bytes) {
                 let mut presence = Presence::default();
-                if presence.apply(ConnId(1), update).is_ok() {
-                    let _ = presence.encode_all();
-                    let _ = presence.remove_conn(ConnId(1));
-                }
+                let who = Speaker {
+                    conn: ConnId(1),
+                    user: 1,
+                    name: "fuzz",
+                    joined: 0,
+                };
+                let _ = presence.apply(who, update.clone());
+                let _ = presence.remove_conn(ConnId(1));
+                // A later connection claims the removed ids; an earlier one echoes.
+                let _ = presence.apply(
+                    Speaker {
+                        conn: ConnId(2),
+                        joined: presence.epoch(),
+                        ..who
+                    },
+                    update.clone(),
+                );
+                let _ = presence.apply(
+                    Speaker {
+                        conn: ConnId(3),
+                        ..who
+                    },
+                    update,
+                );
+                let _ = presence.encode_all();
             }
         }
         Message::Auth(_) | Message::QueryAwareness | Message::Ext(_) => {}

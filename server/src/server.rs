@@ -64,6 +64,7 @@ pub async fn start_with(config: Config, signals: bool) -> anyhow::Result<Running
         config: Arc::new(config),
         keys: Arc::new(keys),
         docs: docs.clone(),
+        sockets: Default::default(),
     };
     let listener = TcpListener::bind(state.config.addr).await?;
     let addr = listener.local_addr()?;

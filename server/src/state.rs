@@ -6,6 +6,7 @@ use crate::auth::Keys;
 use crate::config::Config;
 use crate::db::Db;
 use crate::docs::Registry;
+use crate::ws::live::Sockets;
 
 /// Cheap to clone: every field is reference counted.
 #[derive(Clone)]
@@ -18,4 +19,6 @@ pub struct AppState {
     pub keys: Arc<Keys>,
     /// The open collaborative documents, each with its owner task.
     pub docs: Registry,
+    /// The open sync sockets, rechecked when access changes.
+    pub sockets: Sockets,
 }

@@ -25,6 +25,7 @@ pub mod error;
 pub mod html;
 pub mod ids;
 pub mod model;
+pub mod presence;
 pub mod protocol;
 pub mod schema;
 pub mod sync;

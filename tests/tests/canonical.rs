@@ -115,7 +115,7 @@ async fn stale_then_finalize(backend: Backend) -> Result<()> {
     );
     let (status, body) = r.finalize(&c.staff, c.doc, &v2, None).await?;
     ensure!(
-        status == 409 && body["error"]["code"] == "finalized",
+        status == 409 && body["error"]["code"] == "already_finalized",
         "{tag}: {status} {body}"
     );
     println!("[{tag}] stale sign-off shown, finalize refused twice then accepted with 2 sign-offs");

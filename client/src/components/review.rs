@@ -195,7 +195,9 @@ pub fn ReviewPanel(
                         Err(ApiError::Server { code, .. }) if code == "stale_version" => {
                             Notice::StaleFinalize
                         }
-                        Err(ApiError::Server { code, .. }) if code == "finalized" => {
+                        Err(ApiError::Server { code, .. })
+                            if code == "finalized" || code == "already_finalized" =>
+                        {
                             finalized.try_set(true);
                             Notice::Finalized(String::new())
                         }

@@ -36,15 +36,7 @@ pub struct PeerPresence {
     pub cursor: Option<(u32, u32)>,
 }
 
-/// Caret colours, picked by user id so a member keeps theirs across sessions.
-const PALETTE: [&str; 8] = [
-    "#d9480f", "#1971c2", "#2f9e44", "#9c36b5", "#e67700", "#0c8599", "#c2255c", "#5f3dc4",
-];
-
-/// The colour of a user's caret.
-pub(crate) fn color_for(user_id: i64) -> &'static str {
-    PALETTE[user_id.rem_euclid(PALETTE.len() as i64) as usize]
-}
+pub(crate) use xieshang_shared::presence::color_for;
 
 /// JS numbers (and Yjs client ids) are exact up to 2⁵³.
 const MAX_CLIENT: u64 = (1 << 53) - 1;
@@ -286,6 +278,5 @@ mod tests {
         assert_eq!(resolve(&huge, Some(&txn)), None);
         assert_eq!(resolve(&json!("x"), Some(&txn)), None);
         assert_eq!(resolve(&json!(7), Some(&txn)), Some(7));
-        assert_eq!(color_for(-3), PALETTE[5]);
     }
 }

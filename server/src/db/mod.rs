@@ -104,6 +104,31 @@ async fn open_sqlite(opts: SqliteConnectOptions) -> anyhow::Result<SqlitePool> {
     Ok(pool)
 }
 
+/// Write transactions: on SQLite they begin IMMEDIATE, taking the write lock
+/// up front, so two writers queue (busy timeout) instead of one failing with
+/// "database is locked" when it tries to upgrade a read; on PostgreSQL a plain
+/// BEGIN. Every transaction that writes starts with `pool.begin_write()`.
+pub trait WritePool {
+    type Database: sqlx::Database;
+    fn begin_write(
+        &self,
+    ) -> impl std::future::Future<Output = sqlx::Result<sqlx::Transaction<'static, Self::Database>>> + Send;
+}
+
+impl WritePool for SqlitePool {
+    type Database = sqlx::Sqlite;
+    async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        self.begin_with("BEGIN IMMEDIATE").await
+    }
+}
+
+impl WritePool for PgPool {
+    type Database = sqlx::Postgres;
+    async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
+        self.begin().await
+    }
+}
+
 /// Milliseconds since the unix epoch: the one time representation in storage.
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()

@@ -11,12 +11,12 @@ use std::collections::{HashMap, HashSet};
 use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot};
 use xieshang_shared::protocol::{ExtMessage, Message, SyncMessage};
-use xieshang_shared::{schema, sync};
+use xieshang_shared::{schema, sync, UserId};
 use yrs::{Doc, StateVector};
 
 use super::hooks::{self, read_only_message};
-use super::presence::Presence;
-use super::{close, ConnId, DocCmd, DocError, Peer, Registry, ServerEdit, INBOX};
+use super::presence::{Presence, Speaker};
+use super::{close, ConnId, DocCmd, DocError, Freeze, Peer, Registry, ServerEdit, INBOX};
 use crate::db::queries::docs::{self, DocInfo, NewUpdate};
 use crate::db::queries::versions;
 use crate::records::{self, canonical, DocState};
@@ -56,12 +56,20 @@ struct Owner {
     presence: Presence,
     /// Finalized: every update that would change the document is refused.
     read_only: bool,
+    /// Who owns each yrs client id: the first user who wrote with it. An update
+    /// with new content under another user's client id is refused, so what
+    /// authorship says is what each member wrote.
+    authors: HashMap<u64, UserId>,
+    /// Storage could not give the document back after a failure: stop serving it.
+    broken: bool,
 }
 
 struct Joined {
     peer: Peer,
     /// Update-carrying messages received from this connection (what an ack counts).
     received: u64,
+    /// The presence epoch when it joined (see [`Speaker::joined`]).
+    joined: u64,
 }
 
 /// What one round accepted and owes, settled after its commit.
@@ -76,6 +84,9 @@ struct Round {
     content: Vec<oneshot::Sender<serde_json::Value>>,
     /// Snapshot requests, answered after the commit.
     snapshots: Vec<oneshot::Sender<DocState>>,
+    /// A freeze ends its round: it runs after the round's commit, and whatever
+    /// came after it waits for the next round, so no update can slip in between.
+    freeze: Option<Freeze>,
     /// Server edits and freezes that succeeded, answered after the commit.
     changed: Vec<oneshot::Sender<Result<DocState, DocError>>>,
     /// A panic inside yrs may have left the in-memory document inconsistent.
@@ -95,8 +106,14 @@ struct Round {
 impl Owner {
     async fn load(reg: Registry, info: DocInfo) -> Result<Owner, sqlx::Error> {
         let (doc, next_seq, since_snapshot) = load_doc(&reg, &info).await?;
+        let authors = docs::authors(reg.db(), info.id)
+            .await?
+            .into_iter()
+            .collect();
         let read_only = info.finalized;
         Ok(Owner {
+            authors,
+            broken: false,
             reg,
             info,
             doc,
@@ -120,8 +137,10 @@ impl Owner {
                 {
                     Ok(n) => n,
                     Err(_) => {
+                        // Compact while still registered, so a new owner can only
+                        // load after this one's snapshot (never before it).
+                        self.compact_if_dirty(1).await;
                         if self.reg.try_evict(self.info.id, &inbox) {
-                            self.compact_if_dirty(1).await;
                             tracing::debug!(doc = %self.info.id, "evicted idle document");
                             return;
                         }
@@ -135,10 +154,19 @@ impl Owner {
                 return;
             }
             let mut round = Round::default();
+            let mut shutdown = false;
             for cmd in cmds.drain(..) {
+                let barrier = matches!(cmd, DocCmd::Freeze(_));
                 self.handle(cmd, &mut round);
+                if barrier {
+                    let done = std::mem::take(&mut round);
+                    shutdown |= done.shutdown;
+                    if !self.settle(done).await {
+                        return;
+                    }
+                }
             }
-            let shutdown = round.shutdown;
+            shutdown |= round.shutdown;
             if !self.settle(round).await {
                 return;
             }
@@ -149,6 +177,9 @@ impl Owner {
                 return;
             }
             self.compact_if_dirty(self.reg.limits().compact_every).await;
+            if self.broken {
+                return;
+            }
         }
     }
 
@@ -160,11 +191,7 @@ impl Owner {
             DocCmd::Content(reply) => round.content.push(reply),
             DocCmd::Snapshot(reply) => round.snapshots.push(reply),
             DocCmd::ServerEdit(edit) => self.server_edit(edit, round),
-            DocCmd::SetReadOnly {
-                read_only,
-                expect_version,
-                reply,
-            } => self.set_read_only(read_only, expect_version, reply, round),
+            DocCmd::Freeze(freeze) => round.freeze = Some(freeze),
             DocCmd::Shutdown => round.shutdown = true,
         }
     }
@@ -180,6 +207,7 @@ impl Owner {
         let made = hooks::run_edit(&self.doc, edit);
         match made {
             Ok((bytes, client)) => {
+                self.authors.insert(client, user);
                 self.fold(round);
                 round
                     .fanout
@@ -202,22 +230,33 @@ impl Owner {
         }
     }
 
-    /// Freezes the document if it is still at `expect` (finalization), or unfreezes it.
-    fn set_read_only(
-        &mut self,
-        read_only: bool,
-        expect: Option<String>,
-        reply: oneshot::Sender<Result<DocState, DocError>>,
-        round: &mut Round,
-    ) {
-        if read_only && !self.read_only {
-            if let Some(expect) = expect {
-                let current = records::describe(self.info.kind, &self.doc).version;
-                if current != expect {
-                    let _ = reply.send(Err(DocError::Stale { current }));
-                    return;
-                }
-            }
+    /// Runs a freeze (see [`Freeze`]) once everything before it is committed:
+    /// if the document is still at the version named, the caller's commit runs
+    /// while this owner handles nothing else, and only its success freezes the
+    /// document. A failed commit leaves it as it was; it was never frozen.
+    async fn freeze(&mut self, freeze: Freeze) {
+        let Freeze {
+            expect_version,
+            commit,
+            reply,
+        } = freeze;
+        if self.read_only {
+            let _ = reply.send(Err(DocError::ReadOnly));
+            return;
+        }
+        let kind = self.info.kind;
+        let Some(state) = self.read(|doc| records::describe(kind, doc)).await else {
+            let _ = reply.send(Err(DocError::Closed));
+            return;
+        };
+        if state.version != expect_version {
+            let _ = reply.send(Err(DocError::Stale {
+                current: state.version,
+            }));
+            return;
+        }
+        if commit(state).await {
+            self.read_only = true;
             let notice = read_only_message(true).encode();
             let ext: Vec<ConnId> = self
                 .peers
@@ -229,15 +268,22 @@ impl Owner {
                 self.send(conn, notice.clone().into());
             }
         }
-        self.read_only = read_only;
-        round.changed.push(reply);
+        let _ = reply.send(Ok(()));
     }
 
     fn join(&mut self, peer: Peer, done: oneshot::Sender<()>) {
         let id = peer.id;
         let sv = sync::state_vector(&self.doc);
         let ext = peer.ext;
-        self.peers.insert(id, Joined { peer, received: 0 });
+        let joined = self.presence.epoch();
+        self.peers.insert(
+            id,
+            Joined {
+                peer,
+                received: 0,
+                joined,
+            },
+        );
         self.send(id, Message::step1(sv).encode().into());
         if self.read_only && ext {
             self.send(id, read_only_message(true).encode().into());
@@ -282,6 +328,7 @@ impl Owner {
         let ext = joined.peer.ext;
         let mut clients = Vec::new();
         let mut empty = false;
+        let mut foreign = None;
         let applied = sync::decode_update(&bytes).and_then(|u| {
             if self.read_only {
                 return Ok(hooks::changes_anything(&self.doc, &u));
@@ -293,8 +340,30 @@ impl Owner {
                 return Ok(true);
             }
             clients = hooks::new_clients(&self.doc, &u);
+            foreign = clients
+                .iter()
+                .copied()
+                .find(|c| self.authors.get(c).is_some_and(|owner| *owner != user));
+            if foreign.is_some() {
+                return Ok(true); // refused below, before anything is applied
+            }
             sync::apply_update(&self.doc, u).map(|()| true)
         });
+        if let (Some(client), Ok(_)) = (foreign, &applied) {
+            tracing::warn!(doc = %self.info.id, conn = conn.0, user = %user, client, "refused an update under another user's client id");
+            return self.drop_peer(
+                conn,
+                Some((
+                    close::FORBIDDEN,
+                    format!("client id {client} belongs to another user; reconnect with a new one"),
+                )),
+            );
+        }
+        if matches!(applied, Ok(true)) && !empty && !self.read_only {
+            for c in &clients {
+                self.authors.entry(*c).or_insert(user);
+            }
+        }
         match applied {
             Ok(true) if empty => {
                 round.to_ack.insert(conn);
@@ -365,13 +434,17 @@ impl Owner {
                 )
             }
         };
-        match self.presence.apply(conn, update) {
-            Ok(true) => self.broadcast(conn, Message::Awareness(bytes).encode().into()),
-            Ok(false) => {}
-            Err(_) => self.drop_peer(
-                conn,
-                Some((close::TOO_FAST, "too many awareness clients".into())),
-            ),
+        let Some(j) = self.peers.get(&conn) else {
+            return;
+        };
+        let who = Speaker {
+            conn,
+            user: j.peer.user.0,
+            name: &j.peer.name,
+            joined: j.joined,
+        };
+        if let Some(out) = self.presence.apply(who, update) {
+            self.broadcast(conn, Message::Awareness(out).encode().into());
         }
     }
 
@@ -431,7 +504,10 @@ impl Owner {
                 }
             }
         }
-        true
+        if let Some(freeze) = round.freeze {
+            self.freeze(freeze).await;
+        }
+        !self.broken
     }
 
     /// Reads the document with yrs's panics contained. A read that fails means
@@ -506,7 +582,17 @@ impl Owner {
                 self.next_seq = next_seq;
                 self.since_snapshot = since;
             }
-            Err(e) => tracing::error!(doc = %self.info.id, error = %e, "reloading document failed"),
+            Err(e) => {
+                // What is in memory may be damaged and cannot be rebuilt: stop
+                // serving it. Clients are told to come back; the next owner loads
+                // from storage afresh.
+                tracing::error!(doc = %self.info.id, error = %e, "reloading document failed; closing it");
+                self.broken = true;
+                for (_, j) in self.peers.drain() {
+                    j.peer
+                        .close(close::INTERNAL, "document unavailable; reconnect later");
+                }
+            }
         }
     }
 

@@ -22,11 +22,13 @@ pub(crate) mod presence;
 mod writer;
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures_util::future::BoxFuture;
 use tokio::sync::{mpsc, oneshot, watch};
 use xieshang_shared::protocol::Message;
 use xieshang_shared::{DocId, UserId};
@@ -94,6 +96,8 @@ pub mod close {
 pub struct Peer {
     pub id: ConnId,
     pub user: UserId,
+    /// The user's display name: what presence shows, whatever the client says.
+    pub name: String,
     /// Whether the client asked for our extension messages (acks, read-only).
     pub ext: bool,
     /// Bounded queue of encoded messages to this connection.
@@ -138,15 +142,22 @@ pub(crate) enum DocCmd {
     Snapshot(oneshot::Sender<DocState>),
     /// An edit made by the server for a user (restore, see [`ServerEdit`]).
     ServerEdit(ServerEdit),
-    /// Finalization: makes the document read-only if it is still at
-    /// `expect_version` (atomically with respect to updates), or writable again
-    /// when storing the finalized version failed.
-    SetReadOnly {
-        read_only: bool,
-        expect_version: Option<String>,
-        reply: oneshot::Sender<Result<DocState, DocError>>,
-    },
+    /// Freezing at a version (finalization, and later submission).
+    Freeze(Freeze),
     Shutdown,
+}
+
+/// The one way a document becomes read-only: if it is at `expect_version` once
+/// everything before this command is committed, `commit` stores what the freeze
+/// means (the finalized version, say) while the owner handles nothing else; the
+/// document is frozen exactly when `commit` answers `true`. There is no unfreeze:
+/// a failed commit leaves the document as it was, and a second freeze finds it
+/// read-only ([`DocError::ReadOnly`]).
+pub(crate) struct Freeze {
+    pub expect_version: String,
+    pub commit: Box<dyn FnOnce(DocState) -> BoxFuture<'static, bool> + Send>,
+    /// `Ok` once `commit` ran (its own outcome travels through its own channel).
+    pub reply: oneshot::Sender<Result<(), DocError>>,
 }
 
 /// A change the server makes on a user's behalf. The owner runs `edit` on a
@@ -273,22 +284,41 @@ impl Registry {
         rx.await.map_err(|_| DocError::Closed)?
     }
 
-    /// Freezes the document at `expect_version` (finalization) or, with
-    /// `read_only = false`, unfreezes it. [`DocError::Stale`] when it moved on.
-    pub async fn set_read_only(
+    /// Freezes the document at `expect_version` by running `commit` on its
+    /// state (see [`Freeze`]); the document is read-only from then on exactly
+    /// when `commit` succeeds. Answers `commit`'s result, or
+    /// [`DocError::Stale`] when the document moved on and
+    /// [`DocError::ReadOnly`] when it was frozen already (`commit` did not run).
+    pub async fn freeze<T, E, F, Fut>(
         &self,
         info: &DocInfo,
-        read_only: bool,
-        expect_version: Option<String>,
-    ) -> Result<DocState, DocError> {
+        expect_version: String,
+        commit: F,
+    ) -> Result<Result<T, E>, DocError>
+    where
+        F: FnOnce(DocState) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<T, E>> + Send + 'static,
+        T: Send + 'static,
+        E: Send + 'static,
+    {
+        let (out_tx, out_rx) = oneshot::channel();
+        let commit = Box::new(move |state: DocState| -> BoxFuture<'static, bool> {
+            Box::pin(async move {
+                let result = commit(state).await;
+                let ok = result.is_ok();
+                let _ = out_tx.send(result);
+                ok
+            })
+        });
         let (reply, rx) = oneshot::channel();
-        let cmd = DocCmd::SetReadOnly {
-            read_only,
+        let cmd = DocCmd::Freeze(Freeze {
             expect_version,
+            commit,
             reply,
-        };
+        });
         self.send_to_owner(info, cmd).await?;
-        rx.await.map_err(|_| DocError::Closed)?
+        rx.await.map_err(|_| DocError::Closed)??;
+        out_rx.await.map_err(|_| DocError::Closed)
     }
 
     /// How many documents are open (for tests and metrics).

@@ -52,6 +52,17 @@ fn finalized_conflict() -> AppError {
     AppError::conflict("finalized", "the document is finalized and read-only")
 }
 
+/// What a second finalization gets (DESIGN.md's `already_finalized`).
+fn already_finalized() -> AppError {
+    AppError::conflict("already_finalized", "the document is finalized already")
+}
+
+/// A unique key refused the row: another process finalized the document first.
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .is_some_and(|d| d.kind() == sqlx::error::ErrorKind::UniqueViolation)
+}
+
 async fn sign(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -127,7 +138,7 @@ async fn finalize(
         ));
     }
     if info.finalized {
-        return Err(finalized_conflict());
+        return Err(already_finalized());
     }
     let current = state.docs.snapshot(&info).await?;
     if input.version != current.version {
@@ -164,12 +175,30 @@ async fn finalize(
                            "not every participant has signed off on this version; sign-offs or an absent_reason are needed",
                            json!({"missing": who})));
     }
-    let frozen = match state
+    // Freezing and storing the finalized version are one step inside the
+    // document's owner: two requests at once get one 201 and one 409, and a
+    // failure to store leaves the document exactly as it was.
+    let db = state.db.clone();
+    let (by, absent) = (user.id, missing.iter().map(|(id, _)| *id).collect());
+    let stored = state
         .docs
-        .set_read_only(&info, true, Some(current.version.clone()))
-        .await
-    {
-        Ok(s) => s,
+        .freeze(&info, current.version.clone(), move |frozen| async move {
+            let new = NewFinalized {
+                doc,
+                state: &frozen,
+                signoffs: signed,
+                absent,
+                absent_reason: reason,
+                by,
+            };
+            finalized::finalize(&db, new).await
+        })
+        .await;
+    let fv = match stored {
+        Ok(Ok(fv)) => fv,
+        Ok(Err(e)) if is_unique_violation(&e) => return Err(already_finalized()),
+        Ok(Err(e)) => return Err(e.into()),
+        Err(DocError::ReadOnly) => return Err(already_finalized()),
         Err(DocError::Stale { current }) => {
             // An update landed between the checks and the freeze.
             let extra = json!({"current": {"version": current}});
@@ -180,24 +209,6 @@ async fn finalize(
             ));
         }
         Err(e) => return Err(e.into()),
-    };
-    let new = NewFinalized {
-        doc,
-        state: &frozen,
-        signoffs: signed,
-        absent: missing.iter().map(|(id, _)| *id).collect(),
-        absent_reason: reason,
-        by: user.id,
-    };
-    let fv = match finalized::finalize(&state.db, new).await {
-        Ok(fv) => fv,
-        Err(e) => {
-            // Not stored: the document must not stay frozen without a finalized version.
-            if let Err(e2) = state.docs.set_read_only(&info, false, None).await {
-                tracing::error!(doc = %doc, error = %e2, "could not unfreeze after a failed finalization");
-            }
-            return Err(e.into());
-        }
     };
     let detail = json!({"version": fv.version, "bulletin_no": fv.bulletin_no, "absent": fv.absent,
                         "absent_reason": fv.absent_reason});

@@ -129,6 +129,7 @@ pub(crate) mod test_support {
                 config: Arc::new(config),
                 keys: Arc::new(keys),
                 docs,
+                sockets: Default::default(),
             };
             let router = super::api_router().with_state(state.clone());
             TestApp {

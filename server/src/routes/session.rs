@@ -98,6 +98,7 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Res
     if let Some(token) = auth::presented_token(&headers, None) {
         if let Ok(claims) = auth::verify_claims(&state.keys, token, now_ms()) {
             users::revoke_session(&state.db, &claims.nonce, claims.expires_at).await?;
+            state.sockets.close_session(&claims.nonce);
         }
     }
     let clear = HeaderValue::from_str(&auth::clear_session_cookie())

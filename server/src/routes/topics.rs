@@ -141,6 +141,8 @@ async fn set_participants(
 ) -> Result<Json<Topic>> {
     require_manager(&user)?;
     topics::set_participants(&state.db, id, &input.user_ids).await?;
+    // Whoever was removed loses their open sockets on the topic's documents now.
+    state.sockets.recheck_topic(&state, id).await;
     tracing::info!(topic = %id, by = %user.id, count = input.user_ids.len(), "participants set");
     topics::get_topic(&state.db, id)
         .await?

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, watch, Notify};
 use tokio::time::Instant;
 use xieshang_shared::protocol::{ExtMessage, Message};
 
@@ -34,6 +34,8 @@ pub enum Frame {
 #[derive(Debug)]
 pub enum OutFrame {
     Binary(Bytes),
+    /// A WebSocket ping: every peer's transport answers it on its own.
+    Ping,
     Close(CloseReason),
 }
 
@@ -44,6 +46,8 @@ pub struct SessionLimits {
     /// Sustained messages per second; 0 disables the limit.
     pub messages_per_sec: u32,
     pub burst: u32,
+    /// How often to ping; a peer silent for two intervals is dropped. `None`: never.
+    pub ping_every: Option<Duration>,
 }
 
 /// Everything a session needs besides its transport.
@@ -54,6 +58,8 @@ pub struct SessionParts {
     pub out_rx: mpsc::Receiver<Bytes>,
     pub closer: Arc<watch::Sender<Option<CloseReason>>>,
     pub limits: SessionLimits,
+    /// When the session's token expires; the connection closes then with 4401.
+    pub expires: Instant,
 }
 
 /// Runs the connection until either side ends it.
@@ -68,9 +74,16 @@ where
         out_rx,
         closer,
         limits,
+        expires,
     } = parts;
-    let sender = tokio::spawn(send_loop(sink, out_rx, closer.subscribe()));
-    receive_loop(stream, &link, &out_tx, &closer, limits).await;
+    let pings = Arc::new(Notify::new());
+    let sender = tokio::spawn(send_loop(sink, out_rx, closer.subscribe(), pings.clone()));
+    let ends = Ends {
+        closer: &closer,
+        expires,
+        pings: &pings,
+    };
+    receive_loop(stream, &link, &out_tx, ends, limits).await;
     link.leave().await;
     request_close(&closer, 1000, "");
     // The sender finishes by writing the close frame; do not wait forever on a dead peer.
@@ -86,12 +99,18 @@ async fn send_loop<Si>(
     mut sink: Si,
     mut out_rx: mpsc::Receiver<Bytes>,
     mut closed: watch::Receiver<Option<CloseReason>>,
+    pings: Arc<Notify>,
 ) where
     Si: Sink<OutFrame> + Unpin,
 {
     loop {
         tokio::select! {
             biased;
+            () = pings.notified() => {
+                if sink.send(OutFrame::Ping).await.is_err() {
+                    break;
+                }
+            }
             changed = closed.changed() => {
                 let reason = closed.borrow_and_update().clone();
                 match (changed, reason) {
@@ -140,22 +159,52 @@ where
     sink.flush().await
 }
 
+/// What ends a connection besides its peer: the close signal, the token's
+/// expiry, and silence (pings unanswered).
+struct Ends<'a> {
+    closer: &'a watch::Sender<Option<CloseReason>>,
+    expires: Instant,
+    pings: &'a Notify,
+}
+
 async fn receive_loop<St>(
     mut stream: St,
     link: &DocLink,
     out_tx: &mpsc::Sender<Bytes>,
-    closer: &watch::Sender<Option<CloseReason>>,
+    ends: Ends<'_>,
     limits: SessionLimits,
 ) where
     St: Stream<Item = Frame> + Unpin,
 {
+    let closer = ends.closer;
     let mut closed = closer.subscribe();
     let mut bucket = TokenBucket::new(limits.messages_per_sec, limits.burst);
+    let every = limits.ping_every.unwrap_or(Duration::from_secs(3600));
+    let mut ping = tokio::time::interval_at(Instant::now() + every, every);
+    ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut heard = Instant::now();
     loop {
         let frame = tokio::select! {
+            biased;
             _ = closed.changed() => return,
+            () = tokio::time::sleep_until(ends.expires) => {
+                return request_close(closer, close::UNAUTHORIZED, "session expired; sign in again")
+            }
+            _ = ping.tick(), if limits.ping_every.is_some() => {
+                if heard.elapsed() >= every * 2 {
+                    tracing::debug!("peer stopped answering pings");
+                    return request_close(closer, close::GOING_AWAY, "no answer to pings");
+                }
+                ends.pings.notify_one();
+                continue;
+            }
             frame = stream.next() => frame,
         };
+        heard = Instant::now();
+        // Access may have been withdrawn while this frame was on its way.
+        if closer.borrow().is_some() {
+            return;
+        }
         let bytes = match frame {
             Some(Frame::Binary(bytes)) => bytes,
             Some(Frame::Other) => continue,

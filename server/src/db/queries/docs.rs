@@ -7,7 +7,7 @@
 use sqlx::Row;
 use xieshang_shared::{DocId, DocKind, TopicId, UserId};
 
-use crate::db::{now_ms, Db};
+use crate::db::{now_ms, Db, WritePool};
 use crate::on_db;
 
 /// What access checks and the document owner need to know about a document.
@@ -143,12 +143,26 @@ pub async fn load(db: &Db, doc: DocId) -> sqlx::Result<StoredDoc> {
     })
 }
 
+/// Who owns each yrs client id of `doc` (the first user who wrote with it).
+pub async fn authors(db: &Db, doc: DocId) -> sqlx::Result<Vec<(u64, UserId)>> {
+    let rows: Vec<(i64, i64)> = on_db!(db, pool => sqlx::query_as(
+        "SELECT client_id, user_id FROM doc_authors WHERE doc_id = $1",
+    )
+    .bind(doc.0)
+    .fetch_all(pool)
+    .await?);
+    Ok(rows
+        .into_iter()
+        .map(|(client, user)| (client as u64, UserId(user)))
+        .collect())
+}
+
 /// Appends the updates of several documents in ONE transaction: group commit.
 /// When this returns `Ok`, every row is durable (SQLite: WAL, synchronous=FULL).
 pub async fn append_batch(db: &Db, batch: &[(DocId, Vec<NewUpdate>)]) -> sqlx::Result<()> {
     let at = now_ms();
     on_db!(db, pool => {
-        let mut tx = pool.begin().await?;
+        let mut tx = pool.begin_write().await?;
         for (doc, updates) in batch {
             for u in updates {
                 sqlx::query("INSERT INTO doc_updates (doc_id, seq, data, user_id, at) VALUES ($1, $2, $3, $4, $5)")
@@ -180,6 +194,8 @@ pub async fn append_batch(db: &Db, batch: &[(DocId, Vec<NewUpdate>)]) -> sqlx::R
 
 /// Replaces the log up to `upto_seq` by one snapshot of the merged `state`, in one
 /// transaction: readers see either the old rows or the new snapshot, never neither.
+/// A snapshot never replaces a newer one (an owner that is still compacting after a
+/// newer owner did): storage never goes backwards.
 pub async fn compact(
     db: &Db,
     doc: DocId,
@@ -189,11 +205,12 @@ pub async fn compact(
 ) -> sqlx::Result<()> {
     let at = now_ms();
     on_db!(db, pool => {
-        let mut tx = pool.begin().await?;
+        let mut tx = pool.begin_write().await?;
         sqlx::query(
             "INSERT INTO doc_snapshots (doc_id, upto_seq, state, state_vector, at) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (doc_id) DO UPDATE SET upto_seq = excluded.upto_seq, state = excluded.state, \
-             state_vector = excluded.state_vector, at = excluded.at",
+             state_vector = excluded.state_vector, at = excluded.at \
+             WHERE doc_snapshots.upto_seq < excluded.upto_seq",
         )
         .bind(doc.0)
         .bind(upto_seq)

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use xieshang_shared::{DocId, DocKind, TopicId, UserId};
 
 use super::signoffs::Signoff;
-use crate::db::{now_ms, Db};
+use crate::db::{now_ms, Db, WritePool};
 use crate::on_db;
 use crate::records::DocState;
 
@@ -31,6 +31,15 @@ pub struct FinalizedVersion {
     pub bulletin_no: i64,
 }
 
+/// The counter of bulletin numbers.
+const BULLETIN: &str = "bulletin";
+
+/// Takes the next number of a counter (`$1`) inside the transaction that uses
+/// it (see `counters` in the migrations): unique and gapless however many
+/// transactions take one at once. Shared by every numbered series.
+pub(crate) const TAKE_NUMBER: &str = "INSERT INTO counters (name, value) VALUES ($1, 1) \
+     ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value";
+
 /// What the route has decided; the number and time are assigned here.
 pub struct NewFinalized<'a> {
     pub doc: DocId,
@@ -49,8 +58,9 @@ pub async fn finalize(db: &Db, new: NewFinalized<'_>) -> sqlx::Result<FinalizedV
     let absent_json = serde_json::to_string(&new.absent).unwrap_or_else(|_| "[]".into());
     let s = new.state;
     let bulletin_no: i64 = on_db!(db, pool => {
-        let mut tx = pool.begin().await?;
-        let n: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(bulletin_no), 0) + 1 FROM finalized_versions")
+        let mut tx = pool.begin_write().await?;
+        let n: i64 = sqlx::query_scalar(TAKE_NUMBER)
+            .bind(BULLETIN)
             .fetch_one(&mut *tx)
             .await?;
         sqlx::query(
