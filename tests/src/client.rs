@@ -100,6 +100,8 @@ pub struct TestClient {
     read_only: Option<String>,
     /// Update-carrying messages received from the server (all connections).
     received_updates: u64,
+    /// Presence as the server reported it: awareness client id → state JSON.
+    presence: std::collections::HashMap<u64, String>,
 }
 
 impl TestClient {
@@ -144,6 +146,7 @@ impl TestClient {
             denied: None,
             read_only: None,
             received_updates: 0,
+            presence: Default::default(),
         }
     }
 
@@ -522,7 +525,21 @@ impl TestClient {
                 }
             }
             Message::Auth(auth) => self.denied = Some(format!("{auth:?}")),
-            Message::Awareness(_) | Message::QueryAwareness => {}
+            Message::Awareness(bytes) => match xieshang_shared::sync::decode_awareness(&bytes) {
+                Ok(update) => {
+                    for (id, entry) in update.clients {
+                        if entry.json.as_ref() == "null" {
+                            self.presence.remove(&id.get());
+                        } else {
+                            self.presence.insert(id.get(), entry.json.to_string());
+                        }
+                    }
+                }
+                Err(e) => self
+                    .violations
+                    .push(format!("bad awareness from server: {e}")),
+            },
+            Message::QueryAwareness => {}
         }
         Ok(())
     }
@@ -635,6 +652,22 @@ impl TestClient {
     }
 
     // ---- accounting -------------------------------------------------------
+
+    /// Presence as the server reported it: awareness client id → state JSON.
+    pub fn presence(&self) -> &std::collections::HashMap<u64, String> {
+        &self.presence
+    }
+
+    /// Sends our presence: `state` (JSON) for awareness client `client` at `clock`.
+    pub async fn send_presence(&mut self, client: u64, clock: u32, state: &str) -> Result<()> {
+        let entry = yrs::sync::awareness::AwarenessUpdateEntry {
+            clock,
+            json: std::sync::Arc::from(state),
+        };
+        let clients = std::collections::HashMap::from([(yrs::ClientID::new(client), entry)]);
+        let update = yrs::sync::awareness::AwarenessUpdate { clients };
+        self.send(&Message::Awareness(update.encode_v1())).await
+    }
 
     /// Local edits made so far.
     pub fn edits(&self) -> u64 {

@@ -31,6 +31,7 @@
 pub mod api;
 pub mod client;
 pub mod netsim;
+pub mod node;
 pub mod pg;
 pub mod process;
 pub mod records;

@@ -5,7 +5,7 @@
 
 use xieshang_shared::protocol::{AuthMessage, ExtMessage, Message};
 use xieshang_shared::{schema, sync};
-use yrs::{Doc, ReadTxn, Transact, Update};
+use yrs::{Doc, ReadTxn, StateVector, Transact, Update};
 
 /// Why updates to a finalized document are refused (shown to the user).
 pub(super) const READ_ONLY_REASON: &str =
@@ -27,10 +27,7 @@ pub(super) fn read_only_message(ext: bool) -> Message {
 /// client is refused only when it really tries to edit.
 pub(super) fn changes_anything(doc: &Doc, u: &Update) -> bool {
     let ours = doc.transact().snapshot();
-    let inserts = u
-        .state_vector()
-        .iter()
-        .any(|(c, clock)| *clock > ours.state_map.get(c));
+    let inserts = !beyond(u, &ours.state_map).is_empty();
     inserts || !u.delete_set().diff(&ours.delete_set).is_empty()
 }
 
@@ -39,9 +36,16 @@ pub(super) fn changes_anything(doc: &Doc, u: &Update) -> bool {
 /// that a peer relays and the server already has does not count.)
 pub(super) fn new_clients(doc: &Doc, u: &Update) -> Vec<u64> {
     let ours = doc.transact().state_vector();
-    u.state_vector()
+    beyond(u, &ours)
+}
+
+/// The clients with blocks in `u` that end beyond `ours`. Not
+/// `Update::state_vector`, which counts only clients whose blocks start at
+/// clock 0, so it misses every later update of a client.
+fn beyond(u: &Update, ours: &StateVector) -> Vec<u64> {
+    u.insertions(true)
         .iter()
-        .filter(|(c, clock)| **clock > ours.get(c))
+        .filter(|(c, ranges)| ranges.iter().any(|r| r.end > ours.get(c)))
         .map(|(c, _)| c.get())
         .collect()
 }
@@ -60,4 +64,33 @@ pub(super) fn run_edit(
     let bytes = sync::diff_since(&scratch, &sv);
     sync::apply_update_bytes(doc, &bytes)?;
     Ok((bytes, scratch.client_id().get()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use yrs::updates::decoder::Decode;
+    use yrs::{GetString, Text};
+
+    #[test]
+    fn a_clients_later_updates_count_as_new_content() {
+        let server = schema::new_doc_with_client_id(9);
+        let member = schema::new_doc_with_client_id(1);
+        let body = member.get_or_insert_text("body");
+        body.insert(&mut member.transact_mut(), 0, "第一段");
+        sync::apply_update_bytes(&server, &sync::encode_state(&member)).unwrap();
+        let before = server.transact().state_vector();
+        body.insert(&mut member.transact_mut(), 3, "。第二段");
+        let later = Update::decode_v1(&sync::diff_since(&member, &before)).unwrap();
+        // yrs's own `state_vector` misses it: the blocks do not start at clock 0.
+        assert!(later.state_vector().is_empty());
+        assert_eq!(new_clients(&server, &later), vec![1]);
+        assert!(changes_anything(&server, &later));
+        sync::apply_update_bytes(&server, &sync::diff_since(&member, &before)).unwrap();
+        let again = Update::decode_v1(&sync::diff_since(&member, &before)).unwrap();
+        assert!(new_clients(&server, &again).is_empty());
+        assert!(!changes_anything(&server, &again));
+        let text = server.get_or_insert_text("body");
+        assert_eq!(text.get_string(&server.transact()), "第一段。第二段");
+    }
 }
