@@ -187,7 +187,10 @@ impl Owner {
         match cmd {
             DocCmd::Join(peer, done) => self.join(peer, done),
             DocCmd::Leave(conn) => self.drop_peer(conn, None),
-            DocCmd::Message(conn, msg) => self.message(conn, msg, round),
+            DocCmd::Message(conn, msg, budget) => {
+                self.message(conn, msg, round);
+                drop(budget);
+            }
             DocCmd::Content(reply) => round.content.push(reply),
             DocCmd::Snapshot(reply) => round.snapshots.push(reply),
             DocCmd::ServerEdit(edit) => self.server_edit(edit, round),

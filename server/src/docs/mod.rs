@@ -29,7 +29,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, oneshot, watch, OwnedSemaphorePermit, Semaphore};
 use xieshang_shared::protocol::Message;
 use xieshang_shared::{DocId, UserId};
 
@@ -135,7 +135,9 @@ pub fn request_close(
 pub(crate) enum DocCmd {
     Join(Peer, oneshot::Sender<()>),
     Leave(ConnId),
-    Message(ConnId, Message),
+    /// A connection's message, holding its share of the document's in-flight
+    /// budget until the owner has handled it.
+    Message(ConnId, Message, OwnedSemaphorePermit),
     Content(oneshot::Sender<serde_json::Value>),
     /// The committed state named and rendered (canonical records), answered
     /// after this round's commit like `Content`.
@@ -175,14 +177,28 @@ pub(crate) struct ServerEdit {
 pub struct DocLink {
     conn: ConnId,
     tx: mpsc::Sender<DocCmd>,
+    /// Bytes of messages the document may hold waiting (all its connections).
+    budget: Arc<Semaphore>,
+    budget_max: usize,
 }
 
 impl DocLink {
     /// Delivers a decoded message; waits when the owner is behind (backpressure
     /// reaches the socket). `Err` means the owner is gone: close and resync.
-    pub async fn send(&self, msg: Message) -> Result<(), DocError> {
+    /// `bytes` is the message's size on the wire: it is held against the
+    /// document's in-flight budget (waiting when that is spent) until the owner
+    /// has handled the message, so what floods of large messages can pin in
+    /// memory is bounded per document, not only per connection.
+    pub async fn send(&self, msg: Message, bytes: usize) -> Result<(), DocError> {
+        let want = u32::try_from(bytes.clamp(1, self.budget_max)).unwrap_or(u32::MAX);
+        let permit = self
+            .budget
+            .clone()
+            .acquire_many_owned(want)
+            .await
+            .map_err(|_| DocError::Closed)?;
         self.tx
-            .send(DocCmd::Message(self.conn, msg))
+            .send(DocCmd::Message(self.conn, msg, permit))
             .await
             .map_err(|_| DocError::Closed)
     }
@@ -198,6 +214,7 @@ impl DocLink {
 pub(crate) struct Limits {
     pub idle_evict: Duration,
     pub compact_every: u64,
+    pub max_inflight_bytes: usize,
     pub max_awareness_bytes: usize,
 }
 
@@ -205,8 +222,14 @@ struct Inner {
     db: Db,
     writer: Writer,
     limits: Limits,
-    docs: Mutex<HashMap<DocId, mpsc::Sender<DocCmd>>>,
+    docs: Mutex<HashMap<DocId, Owner>>,
     next_conn: AtomicU64,
+}
+
+/// What the registry keeps of a running owner.
+struct Owner {
+    tx: mpsc::Sender<DocCmd>,
+    budget: Arc<Semaphore>,
 }
 
 /// The open documents. Cheap to clone.
@@ -224,6 +247,9 @@ impl Registry {
         let limits = Limits {
             idle_evict: Duration::from_secs(config.idle_evict_secs),
             compact_every: config.compact_every.max(1),
+            max_inflight_bytes: config
+                .max_inflight_bytes_per_doc
+                .clamp(1 << 20, Semaphore::MAX_PERMITS.min(u32::MAX as usize)),
             max_awareness_bytes: config.max_awareness_bytes,
         };
         let writer = Writer::start(db.clone());
@@ -249,11 +275,16 @@ impl Registry {
     pub async fn join(&self, info: &DocInfo, peer: Peer) -> Result<DocLink, DocError> {
         let conn = peer.id;
         let (done_tx, done_rx) = oneshot::channel();
-        let tx = self
+        let (tx, budget) = self
             .send_to_owner(info, DocCmd::Join(peer, done_tx))
             .await?;
         done_rx.await.map_err(|_| DocError::Closed)?;
-        Ok(DocLink { conn, tx })
+        Ok(DocLink {
+            conn,
+            tx,
+            budget,
+            budget_max: self.inner.limits.max_inflight_bytes,
+        })
     }
 
     /// The typed view of a document's committed content as JSON.
@@ -329,7 +360,7 @@ impl Registry {
     /// Asks every owner to finish its current commit, close its connections and stop.
     pub async fn shutdown(&self) {
         let owners: Vec<mpsc::Sender<DocCmd>> = match self.inner.docs.lock() {
-            Ok(mut docs) => docs.drain().map(|(_, tx)| tx).collect(),
+            Ok(mut docs) => docs.drain().map(|(_, o)| o.tx).collect(),
             Err(_) => Vec::new(),
         };
         for tx in &owners {
@@ -347,20 +378,25 @@ impl Registry {
         &self,
         info: &DocInfo,
         mut cmd: DocCmd,
-    ) -> Result<mpsc::Sender<DocCmd>, DocError> {
+    ) -> Result<(mpsc::Sender<DocCmd>, Arc<Semaphore>), DocError> {
         for _ in 0..200 {
             let attempt = {
                 let mut docs = self.inner.docs.lock().map_err(|_| DocError::Closed)?;
-                let tx = match docs.get(&info.id) {
-                    Some(tx) if !tx.is_closed() => tx.clone(),
+                let (tx, budget) = match docs.get(&info.id) {
+                    Some(o) if !o.tx.is_closed() => (o.tx.clone(), o.budget.clone()),
                     _ => {
                         let tx = actor::spawn(self.clone(), info.clone());
-                        docs.insert(info.id, tx.clone());
-                        tx
+                        let budget = Arc::new(Semaphore::new(self.inner.limits.max_inflight_bytes));
+                        let owner = Owner {
+                            tx: tx.clone(),
+                            budget: budget.clone(),
+                        };
+                        docs.insert(info.id, owner);
+                        (tx, budget)
                     }
                 };
                 match tx.try_send(cmd) {
-                    Ok(()) => return Ok(tx),
+                    Ok(()) => return Ok((tx, budget)),
                     Err(mpsc::error::TrySendError::Full(c)) => c,
                     Err(mpsc::error::TrySendError::Closed(c)) => {
                         docs.remove(&info.id);
@@ -390,7 +426,7 @@ impl Registry {
     /// Forgets an owner that stopped on its own (storage failure, shutdown).
     pub(crate) fn forget(&self, id: DocId, tx: &mpsc::Sender<DocCmd>) {
         if let Ok(mut docs) = self.inner.docs.lock() {
-            if docs.get(&id).is_some_and(|t| t.same_channel(tx)) {
+            if docs.get(&id).is_some_and(|o| o.tx.same_channel(tx)) {
                 docs.remove(&id);
             }
         }
@@ -406,5 +442,36 @@ impl Registry {
 
     pub(crate) fn limits(&self) -> &Limits {
         &self.inner.limits
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_documents_in_flight_bytes_are_bounded() {
+        let (tx, mut owner) = mpsc::channel(16);
+        let link = DocLink {
+            conn: ConnId(1),
+            tx,
+            budget: Arc::new(Semaphore::new(100)),
+            budget_max: 100,
+        };
+        assert!(link.send(Message::QueryAwareness, 60).await.is_ok());
+        // A second message waits while the first still holds its bytes…
+        let second = link.send(Message::QueryAwareness, 60);
+        tokio::pin!(second);
+        let waited = tokio::time::timeout(Duration::from_millis(50), &mut second).await;
+        assert!(
+            waited.is_err(),
+            "the budget did not hold the second message back"
+        );
+        // …and goes once the owner has handled the first.
+        drop(owner.recv().await);
+        assert!(second.await.is_ok());
+        // One message larger than the whole budget takes all of it, not forever.
+        drop(owner.recv().await);
+        assert!(link.send(Message::QueryAwareness, 10_000).await.is_ok());
     }
 }

@@ -239,7 +239,7 @@ async fn receive_loop<St>(
             }
             continue;
         }
-        if link.send(msg).await.is_err() {
+        if link.send(msg, bytes.len()).await.is_err() {
             return request_close(
                 closer,
                 close::INTERNAL,
