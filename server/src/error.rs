@@ -22,6 +22,9 @@ pub enum AppError {
     /// No such thing, or not visible to the caller.
     #[error("not found")]
     NotFound,
+    /// The route exists, but not with this method (`DELETE /api/topics`).
+    #[error("method not allowed")]
+    MethodNotAllowed,
     /// The request conflicts with the current state (e.g. a stale version).
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
@@ -63,6 +66,7 @@ impl AppError {
             AppError::Unauthorized(code) => (StatusCode::UNAUTHORIZED, code),
             AppError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
             AppError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            AppError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             AppError::Conflict { code, .. } => (StatusCode::CONFLICT, code),
             AppError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             AppError::TooMany => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),

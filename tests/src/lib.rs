@@ -23,6 +23,9 @@
 //! # Environment
 //! - `XIESHANG_TEST_DATABASE_URL`: a PostgreSQL cluster; storage tests then also
 //!   run there, each in a database of its own (skipped with a notice when unset).
+//! - `CI`: when set (not empty), a test part whose dependency is missing (the
+//!   PostgreSQL cluster, `node` and tests/node/node_modules, LibreOffice and
+//!   pdftotext) fails instead of skipping; see [`skip_or_fail`].
 //! - `XIESHANG_BIN`: the `xieshang` binary for the crash tests (else the
 //!   workspace's debug build, rebuilt first with `cargo build`).
 //! - `XS_SEED`: replay a test's random choices (each test prints its seed);
@@ -68,9 +71,29 @@ pub fn seed(test: &str, default: u64) -> u64 {
     seed
 }
 
+/// Whether this run must not skip anything: the environment variable `CI` is
+/// set and not empty (as GitHub Actions and GitLab CI set it).
+pub fn in_ci() -> bool {
+    std::env::var_os("CI").is_some_and(|v| !v.is_empty())
+}
+
+/// The one decision for a test part whose dependency is missing: under CI
+/// ([`in_ci`]) the test panics, naming the dependency and how to get it, so a
+/// green CI run means every part ran; elsewhere it prints a SKIPPED notice and
+/// the caller skips that part. `part` says what is skipped ("PostgreSQL part"),
+/// `missing` what is missing and how to get it.
+pub fn skip_or_fail(test: &str, part: &str, missing: &str) {
+    if in_ci() {
+        panic!(
+            "[{test}] {part} cannot run and CI is set, so this is a failure, not a skip: {missing}"
+        );
+    }
+    println!("[{test}] {part} SKIPPED: {missing} (with CI set this fails)");
+}
+
 /// `tests/node`, where the stock Yjs peers live, if `node` runs and its
 /// packages are installed (`npm ci` there; `cargo xtask test` does it). Else
-/// prints that `test` skips its stock Yjs part and answers `None`.
+/// [`skip_or_fail`]: `None` (the caller skips its stock Yjs part), or a panic under CI.
 pub fn stock_yjs_dir(test: &str) -> Option<std::path::PathBuf> {
     let dir = workspace_root().join("tests").join("node");
     let installed = dir.join("node_modules").join("y-websocket").is_dir();
@@ -80,9 +103,13 @@ pub fn stock_yjs_dir(test: &str) -> Option<std::path::PathBuf> {
         .status()
         .is_ok_and(|s| s.success());
     if installed && node {
-        Some(dir)
-    } else {
-        println!("[{test}] stock Yjs part SKIPPED: `node` or tests/node/node_modules missing (run `npm ci` there)");
-        None
+        return Some(dir);
     }
+    let missing = if node {
+        "tests/node/node_modules is missing (run `npm ci` in tests/node; `cargo xtask test` does it)"
+    } else {
+        "`node` does not run (not on PATH; install Node.js, e.g. `apt-get install nodejs npm`)"
+    };
+    skip_or_fail(test, "stock Yjs part", missing);
+    None
 }

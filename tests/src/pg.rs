@@ -3,7 +3,8 @@
 //! `cargo xtask test` starts a throwaway cluster and sets
 //! `XIESHANG_TEST_DATABASE_URL`; each test then creates its own database
 //! `xs_<random>` on it, so tests never see each other's rows. Without the
-//! variable the PostgreSQL variants print a notice and pass without running.
+//! variable the PostgreSQL variants print a notice and pass without running,
+//! except under CI, where they fail ([`crate::skip_or_fail`]).
 
 use anyhow::{Context, Result};
 use rand::Rng;
@@ -13,10 +14,14 @@ use sqlx::Connection;
 pub const ENV: &str = "XIESHANG_TEST_DATABASE_URL";
 
 /// A new empty database's URL, or `None` (with a printed notice) when no
-/// cluster is configured, in which case the caller skips its test.
+/// cluster is configured, in which case the caller skips its test; under CI
+/// a missing cluster panics instead.
 pub async fn fresh_database(test: &str) -> Result<Option<String>> {
-    let Ok(admin_url) = std::env::var(ENV) else {
-        println!("[{test}] SKIPPED on PostgreSQL: {ENV} is not set (cargo xtask test sets it)");
+    let Some(admin_url) = std::env::var(ENV).ok().filter(|u| !u.is_empty()) else {
+        let missing = format!(
+            "{ENV} is not set (run under `cargo xtask postgres cargo test …`; `cargo xtask test` sets it)"
+        );
+        crate::skip_or_fail(test, "PostgreSQL part", &missing);
         return Ok(None);
     };
     let name = format!("xs_{:016x}", rand::thread_rng().gen::<u64>());

@@ -102,7 +102,13 @@ async fn bulletin_exports_and_followup() -> Result<()> {
     );
     let pdf_text = docx_to_text(&docx.bytes).await?;
     match pdf_text {
-        None => println!("[{tag}] DOCX check SKIPPED: libreoffice or pdftotext is not installed"),
+        None => xieshang_tests::skip_or_fail(
+            tag,
+            "DOCX check",
+            "`libreoffice` or `pdftotext` is not on PATH (Debian: apt-get install \
+             --no-install-recommends libreoffice-writer-nogui poppler-utils fonts-noto-cjk; \
+             `cargo xtask test` installs them)",
+        ),
         Some(t) => {
             let flat: String = t.chars().filter(|c| !c.is_whitespace()).collect();
             for needle in [

@@ -5,7 +5,7 @@
 //! assigned at finalization (第N期), the date and the title; the footer lists the
 //! participants who signed. Every export is written to the audit log.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -21,7 +21,7 @@ use crate::db::queries::{audit, finalized, signoffs};
 use crate::error::{AppError, Result};
 use crate::export::{self, cn_date, content_disposition, Bulletin};
 use crate::records::{canonical, load_state};
-use crate::routes::ApiPath;
+use crate::routes::{ApiPath, ApiQuery};
 use crate::state::AppState;
 
 /// The routes of this module.
@@ -38,7 +38,7 @@ async fn export_doc(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     ApiPath(doc): ApiPath<DocId>,
-    Query(q): Query<ExportQuery>,
+    ApiQuery(q): ApiQuery<ExportQuery>,
 ) -> Result<Response> {
     let format = q.format.unwrap_or_else(|| "docx".into());
     if !matches!(format.as_str(), "docx" | "md" | "html") {

@@ -5,7 +5,7 @@
 //! - `POST /docs/{id}/followup/instructions` (the same): a leader's 批示.
 //! - `GET /audit?doc=ID` (staff, leaders, admins): the audit log, oldest first.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -19,7 +19,7 @@ use crate::auth::AuthUser;
 use crate::db::queries::followup::{self, Followup, Instruction, ADOPTION};
 use crate::db::queries::{audit, topics};
 use crate::error::{AppError, Result};
-use crate::routes::{ApiJson, ApiPath};
+use crate::routes::{ApiJson, ApiPath, ApiQuery};
 use crate::state::AppState;
 
 /// Most entries in `sent_to` or `units`, and longest text field, in characters.
@@ -143,7 +143,7 @@ struct AuditQuery {
 async fn list_audit(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    Query(q): Query<AuditQuery>,
+    ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> Result<Json<Value>> {
     if !user.role.manages_topics() {
         return Err(AppError::Forbidden);

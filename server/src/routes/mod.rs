@@ -9,9 +9,11 @@
 //! - [`export`]: the bulletin as DOCX, Markdown or HTML.
 //! - [`followup`]: follow-up of finalized outcomes, and the audit log.
 //!
-//! Every error, including malformed JSON, a bad path segment and a body over
-//! [`MAX_JSON_BODY`], is answered in the one shape of [`AppError`]: the
-//! [`ApiJson`] and [`ApiPath`] extractors map axum's rejections onto it.
+//! Every error, including malformed JSON, a bad path segment, a query string
+//! that does not deserialize, a body over [`MAX_JSON_BODY`] and a method the
+//! route does not have, is answered in the one shape of [`AppError`]: the
+//! [`ApiJson`], [`ApiPath`] and [`ApiQuery`] extractors map axum's rejections
+//! onto it; handlers never take axum's own `Json`, `Path` or `Query`.
 
 pub mod docs;
 pub mod export;
@@ -21,7 +23,7 @@ pub mod session;
 pub mod topics;
 pub mod versions;
 
-use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -46,6 +48,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(finalize::router())
         .merge(export::router())
         .merge(followup::router())
+        .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
 }
 
@@ -76,6 +79,12 @@ pub struct ApiJson<T>(pub T);
 #[from_request(via(axum::extract::Path), rejection(AppError))]
 pub struct ApiPath<T>(pub T);
 
+/// `axum::extract::Query` whose rejections (a missing field, a value of the
+/// wrong type, a repeated key) are 400 `bad_query` in our JSON shape.
+#[derive(Debug, FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(AppError))]
+pub struct ApiQuery<T>(pub T);
+
 impl From<JsonRejection> for AppError {
     fn from(rejection: JsonRejection) -> Self {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
@@ -89,6 +98,12 @@ impl From<JsonRejection> for AppError {
 impl From<PathRejection> for AppError {
     fn from(rejection: PathRejection) -> Self {
         AppError::bad_request("bad_path", rejection.body_text())
+    }
+}
+
+impl From<QueryRejection> for AppError {
+    fn from(rejection: QueryRejection) -> Self {
+        AppError::bad_request("bad_query", rejection.body_text())
     }
 }
 

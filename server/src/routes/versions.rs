@@ -2,13 +2,16 @@
 //! between two, restoring an old one (as a new edit), and who wrote what.
 //!
 //! - `GET /docs/{id}/versions`: oldest first, the last being the current state.
-//!   Listing names the current version (reason `viewed`), so a sign-off a member
-//!   later makes offline on what they saw can always be diffed.
+//!   Listing writes nothing (a GET must not): versions are named where a state
+//!   matters (sign-off, finalization, restore, periodic compaction). The current
+//!   state is listed even when unnamed (reason `current`), and so is a version
+//!   someone signed that was never named (an offline sign-off; its diff comes
+//!   from the text the signer sent).
 //! - `GET /docs/{id}/versions/{version}`, `GET /docs/{id}/diff?from&to`
 //! - `POST /docs/{id}/restore {"version"}`
 //! - `GET /docs/{id}/authorship?version=V`
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -19,11 +22,12 @@ use xieshang_shared::{schema, DocId, User};
 
 use crate::access;
 use crate::auth::AuthUser;
+use crate::db::now_ms;
 use crate::db::queries::docs::DocInfo;
 use crate::db::queries::{audit, signoffs, topics, versions};
 use crate::error::{AppError, Result};
 use crate::records::{authorship, diff, load_state, restore, DocState};
-use crate::routes::{ApiJson, ApiPath};
+use crate::routes::{ApiJson, ApiPath, ApiQuery};
 use crate::state::AppState;
 
 /// The routes of this module.
@@ -109,14 +113,8 @@ async fn list(
 ) -> Result<Json<Value>> {
     let info = access::authorize_doc(&state, &user, doc).await?;
     let current = state.docs.snapshot(&info).await?;
-    versions::store(&state.db, doc, &current, "viewed", Some(user.id)).await?;
-    let mut named = versions::list(&state.db, doc).await?;
-    if let Some(i) = named.iter().position(|v| v.version == current.version) {
-        let cur = named.remove(i);
-        named.push(cur);
-    }
     let signed = signoffs::list(&state.db, doc).await?;
-    let out: Vec<Value> = named
+    let out: Vec<Value> = listing(versions::list(&state.db, doc).await?, &current, &signed)
         .into_iter()
         .map(|v| {
             let is_current = v.version == current.version;
@@ -130,6 +128,38 @@ async fn list(
         })
         .collect();
     Ok(Json(Value::Array(out)))
+}
+
+/// The entries of the listing, oldest first and the current state last: the
+/// named versions, plus an entry for each signed version that was never named
+/// (at its first sign-off) and for the current state if it is unnamed.
+fn listing(
+    mut named: Vec<versions::NamedVersion>,
+    current: &DocState,
+    signed: &[signoffs::Signoff],
+) -> Vec<versions::NamedVersion> {
+    let unnamed = |version: &str, hash: &str, at: i64, reason: &str| versions::NamedVersion {
+        version: version.to_string(),
+        hash: hash.to_string(),
+        at,
+        by: None,
+        reason: reason.to_string(),
+        text: String::new(),
+        state: Vec::new(),
+    };
+    for s in signed {
+        if s.version != current.version && !named.iter().any(|v| v.version == s.version) {
+            named.push(unnamed(&s.version, "", s.at, "signoff"));
+        }
+    }
+    // Stable: named versions keep their order among equal times.
+    named.sort_by_key(|v| v.at);
+    let cur = match named.iter().position(|v| v.version == current.version) {
+        Some(i) => named.remove(i),
+        None => unnamed(&current.version, &current.hash, now_ms(), "current"),
+    };
+    named.push(cur);
+    named
 }
 
 async fn one(
@@ -167,7 +197,7 @@ async fn diff_of(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     ApiPath(doc): ApiPath<DocId>,
-    Query(q): Query<DiffQuery>,
+    ApiQuery(q): ApiQuery<DiffQuery>,
 ) -> Result<Json<Value>> {
     let info = access::authorize_doc(&state, &user, doc).await?;
     let current = state.docs.snapshot(&info).await?;
@@ -211,6 +241,8 @@ async fn restore_version(
         .ok_or_else(unknown_version)?;
     let target_doc = load_state(&target.state)
         .map_err(|e| AppError::Internal(format!("version does not load: {e}")))?;
+    // The state being replaced is a restore point too, so the restore can be undone.
+    versions::store(&state.db, doc, &current, "restore", Some(user.id)).await?;
     let kind = info.kind;
     let edit = Box::new(move |d: &yrs::Doc| restore::apply(kind, d, &target_doc));
     let after = match state.docs.server_edit(&info, user.id, edit).await {
@@ -237,7 +269,7 @@ async fn authors(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     ApiPath(doc): ApiPath<DocId>,
-    Query(q): Query<AuthorshipQuery>,
+    ApiQuery(q): ApiQuery<AuthorshipQuery>,
 ) -> Result<Json<Value>> {
     let info = access::authorize_doc(&state, &user, doc).await?;
     let current = state.docs.snapshot(&info).await?;

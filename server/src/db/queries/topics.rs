@@ -123,7 +123,10 @@ fn initial_draft_update(title: &str) -> Vec<u8> {
     txn.encode_state_as_update_v1(&StateVector::default())
 }
 
-/// Creates a topic with its draft document (titled like the topic).
+/// Creates a topic with its draft document (titled like the topic), in ONE
+/// transaction: a topic is never visible without its draft, so a concurrent
+/// listing cannot meet a half-made topic (it used to answer 500 "topic N has no
+/// draft document" while 100 topics were being created at once).
 /// `site` is the liaison office it is held at, if any.
 pub async fn create_topic(
     db: &Db,
@@ -133,34 +136,48 @@ pub async fn create_topic(
 ) -> Result<Topic> {
     let new = validate_new_topic(new)?;
     let stage = new.stage.unwrap_or(Stage::Research);
-    let id: i64 = on_db!(db, pool => sqlx::query_scalar(
-        "INSERT INTO topics (title, form, stage, plan_year, lead_leader, responsible_dept, responsible_person, due, \
-         site_id, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
-    )
-    .bind(&new.title)
-    .bind(new.form.as_str())
-    .bind(stage.as_str())
-    .bind(new.plan_year.map(i64::from))
-    .bind(&new.lead_leader)
-    .bind(&new.responsible_dept)
-    .bind(&new.responsible_person)
-    .bind(&new.due)
-    .bind(site.map(|s| s.0))
-    .bind(created_by.map(|u| u.0))
-    .bind(now_ms())
-    .fetch_one(pool)
-    .await?);
-    let topic = TopicId(id);
-    let draft = async {
-        let doc = docs::create_doc(db, DocKind::Draft, Some(topic)).await?;
-        docs::append_update(db, doc, &initial_draft_update(&new.title), created_by).await
-    };
-    if let Err(e) = draft.await {
-        // No draft, no topic: remove the half-made topic (its docs cascade).
-        let _ = on_db!(db, pool => sqlx::query("DELETE FROM topics WHERE id = $1").bind(id).execute(pool).await.map(|_| ()));
-        return Err(e.into());
-    }
-    get_topic(db, topic)
+    let first_update = initial_draft_update(&new.title);
+    let by = created_by.map(|u| u.0);
+    let at = now_ms();
+    let id: i64 = on_db!(db, pool => {
+        let mut tx = pool.begin().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO topics (title, form, stage, plan_year, lead_leader, responsible_dept, responsible_person, due, \
+             site_id, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+        )
+        .bind(&new.title)
+        .bind(new.form.as_str())
+        .bind(stage.as_str())
+        .bind(new.plan_year.map(i64::from))
+        .bind(&new.lead_leader)
+        .bind(&new.responsible_dept)
+        .bind(&new.responsible_person)
+        .bind(&new.due)
+        .bind(site.map(|s| s.0))
+        .bind(by)
+        .bind(at)
+        .fetch_one(&mut *tx)
+        .await?;
+        let doc: i64 = sqlx::query_scalar(
+            "INSERT INTO docs (kind, topic_id, finalized, created_at) VALUES ($1, $2, FALSE, $3) RETURNING id",
+        )
+        .bind(DocKind::Draft.as_str())
+        .bind(id)
+        .bind(at)
+        .fetch_one(&mut *tx)
+        .await?;
+        // The first row of a new document's log: seq 1, as `docs::append_update` numbers it.
+        sqlx::query("INSERT INTO doc_updates (doc_id, seq, data, user_id, at) VALUES ($1, 1, $2, $3, $4)")
+            .bind(doc)
+            .bind(&first_update)
+            .bind(by)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        id
+    });
+    get_topic(db, TopicId(id))
         .await?
         .ok_or_else(|| AppError::Internal(format!("topic {id} vanished after insert")))
 }
