@@ -328,12 +328,14 @@ pub fn version_reason(lang: Lang, reason: &str) -> &str {
         (Lang::ZhCn, "viewed") => "查看",
         (Lang::ZhCn, "periodic") => "自动保存",
         (Lang::ZhCn, "amend") => "修订",
+        (Lang::ZhCn, "current") => "当前",
         (Lang::En, "signoff") => "sign-off",
         (Lang::En, "finalize") => "finalized",
         (Lang::En, "restore") => "restored",
         (Lang::En, "viewed") => "viewed",
         (Lang::En, "periodic") => "autosave",
         (Lang::En, "amend") => "amendment",
+        (Lang::En, "current") => "current",
         _ => reason,
     }
 }

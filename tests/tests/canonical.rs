@@ -394,6 +394,9 @@ async fn restoring_an_old_version_is_a_new_edit() -> Result<()> {
         .await?;
     write(&mut a, "第一段。\n\n第二段。\n\n第三段。").await?;
     let old = r.current_version(&c.staff, c.doc).await?;
+    // A sign-off makes it a version that matters (stored); a mere view does not.
+    let (status, body) = r.sign(&c.members[0], c.doc, &old).await?;
+    ensure!(status == 201, "sign-off: {status} {body}");
     let (_, old_v) = r
         .call(
             &c.staff,

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::header::{HOST, ORIGIN};
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -29,6 +29,7 @@ use crate::db::now_ms;
 use crate::db::queries::docs::DocInfo;
 use crate::docs::{close, CloseReason, ConnId, Peer};
 use crate::error::AppError;
+use crate::routes::ApiQuery;
 use crate::state::AppState;
 use session::{Frame, OutFrame, SessionLimits, SessionParts};
 
@@ -54,7 +55,7 @@ const WRITE_BUFFER: usize = 16 * 1024;
 async fn upgrade(
     State(state): State<AppState>,
     Path(doc_id): Path<String>,
-    Query(query): Query<SyncQuery>,
+    ApiQuery(query): ApiQuery<SyncQuery>,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Result<Response, AppError> {

@@ -14,7 +14,7 @@ use xieshang_shared::{
 use yrs::{ReadTxn, StateVector, Transact};
 
 use crate::db::queries::docs;
-use crate::db::{now_ms, Db};
+use crate::db::{now_ms, Db, WritePool};
 use crate::error::{AppError, Result};
 use crate::on_db;
 
@@ -140,7 +140,7 @@ pub async fn create_topic(
     let by = created_by.map(|u| u.0);
     let at = now_ms();
     let id: i64 = on_db!(db, pool => {
-        let mut tx = pool.begin().await?;
+        let mut tx = pool.begin_write().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO topics (title, form, stage, plan_year, lead_leader, responsible_dept, responsible_person, due, \
              site_id, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
@@ -341,7 +341,7 @@ pub async fn set_participants(db: &Db, topic: TopicId, users: &[UserId]) -> Resu
     ids.sort_unstable();
     ids.dedup();
     on_db!(db, pool => {
-        let mut tx = pool.begin().await?;
+        let mut tx = pool.begin_write().await?;
         let found: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM topics WHERE id = $1")
             .bind(topic.0)
             .fetch_one(&mut *tx)
