@@ -428,3 +428,28 @@ async fn a_socket_from_a_foreign_origin_is_refused() -> Result<()> {
     server.shutdown().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_snapshot_never_replaces_a_newer_one() -> Result<()> {
+    use xieshang_server::db::queries::docs;
+    for backend in backends("trust/compaction").await? {
+        let tag = format!("compaction/{}", backend.name());
+        let server = TestServer::start(backend).await?;
+        let c = server.committee(1).await?;
+        let db = &server.state().db;
+        let doc = xieshang_shared::DocId(c.doc);
+        // Two owners' compactions arriving out of order: the newer (upto 20)
+        // first, then an older one (upto 10) that an evicted owner still ran.
+        docs::compact(db, doc, 20, b"newer", b"sv20").await?;
+        docs::compact(db, doc, 10, b"older", b"sv10").await?;
+        let stored = docs::load(db, doc).await?;
+        ensure!(
+            stored.snapshot == Some((20, b"newer".to_vec())),
+            "{tag}: {:?}",
+            stored.snapshot
+        );
+        println!("[{tag}] an older compaction after a newer one left the newer snapshot (upto 20)");
+        server.shutdown().await;
+    }
+    Ok(())
+}
