@@ -7,6 +7,8 @@
 //!   `Retry-After`.
 //! - Fifty parallel wrong guesses are each counted exactly once, and none slips
 //!   past the limit: with a limit of 20, exactly 20 reach the password check.
+//! - Behind a `--trusted-proxy`, `X-Forwarded-For` names the client; from
+//!   anyone else it is ignored.
 //! - `/`, the API and `/healthz` carry the Content-Security-Policy (with the
 //!   hash of index.html's inline script), `nosniff`, `Referrer-Policy` and
 //!   `X-Frame-Options`; with an https public URL the cookie is `Secure`.
@@ -47,12 +49,24 @@ async fn sign_in(
     username: &str,
     password: &str,
 ) -> Result<(u16, Option<u64>)> {
-    let resp = http
+    sign_in_via(http, server, username, password, None).await
+}
+
+/// [`sign_in`] with an `X-Forwarded-For` header.
+async fn sign_in_via(
+    http: &reqwest::Client,
+    server: &TestServer,
+    username: &str,
+    password: &str,
+    forwarded_for: Option<&str>,
+) -> Result<(u16, Option<u64>)> {
+    let mut request = http
         .post(format!("{}/api/session", server.api.base()))
-        .json(&json!({ "username": username, "password": password }))
-        .send()
-        .await
-        .context("POST /api/session")?;
+        .json(&json!({ "username": username, "password": password }));
+    if let Some(client) = forwarded_for {
+        request = request.header("x-forwarded-for", client);
+    }
+    let resp = request.send().await.context("POST /api/session")?;
     let status = resp.status().as_u16();
     let retry = resp
         .headers()
@@ -143,6 +157,47 @@ async fn wrong_passwords_do_not_lock_the_user_out_elsewhere_postgres() -> Result
         Some(backend) => no_lockout_from_elsewhere(backend).await,
         None => Ok(()),
     }
+}
+
+/// Behind a trusted proxy (127.0.0.1) the client is the address the proxy
+/// names; from anyone else the header is ignored, so it cannot be used to
+/// dodge the throttle or to throttle somebody else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forwarded_for_counts_only_from_trusted_proxies() -> Result<()> {
+    let server = start(Backend::Sqlite, |c| {
+        c.trusted_proxies = vec!["127.0.0.1".parse().expect("an address")];
+    })
+    .await?;
+    server.add_user("li.wei", "member").await?;
+    let proxy = client_from(loopback(1))?;
+    let attacker = Some("203.0.113.5");
+    for i in 0..5 {
+        let (status, _) =
+            sign_in_via(&proxy, &server, "li.wei", &format!("guess-{i}"), attacker).await?;
+        ensure!(status == 401, "guess {i} through the proxy: {status}");
+    }
+    let (status, _) = sign_in_via(&proxy, &server, "li.wei", PASSWORD, attacker).await?;
+    ensure!(status == 429, "the attacker behind the proxy: {status}");
+    // Another client behind the same proxy is not affected.
+    let (status, _) =
+        sign_in_via(&proxy, &server, "li.wei", PASSWORD, Some("198.51.100.7")).await?;
+    ensure!(status == 200, "another client behind the proxy: {status}");
+    // Not from a trusted proxy: the header is ignored, the peer counts.
+    let direct = client_from(loopback(2))?;
+    let (status, _) = sign_in_via(&direct, &server, "li.wei", PASSWORD, attacker).await?;
+    ensure!(
+        status == 200,
+        "a direct client claiming the attacker's address: {status}"
+    );
+    let (pair, _) = throttle_keys("203.0.113.5".parse()?, "li.wei");
+    ensure!(failures(&server, &pair).await? == 5);
+    let (pair, _) = throttle_keys(loopback(1), "li.wei");
+    ensure!(
+        failures(&server, &pair).await? == 0,
+        "the proxy itself was counted"
+    );
+    server.shutdown().await;
+    Ok(())
 }
 
 /// Fires `n` wrong guesses for `username` from 127.0.0.1 at once; answers
