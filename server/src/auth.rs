@@ -1,38 +1,50 @@
-//! Who is calling: password hashes, signed session tokens and the [`AuthUser`] extractor.
+//! Who is calling: password hashes, signed session tokens, the client's
+//! address and the [`AuthUser`] extractor.
 //!
 //! A session token is `base64url(payload) "." base64url(HMAC-SHA256(payload))`,
 //! the payload being a version byte, the user id, the expiry (unix ms) and a
-//! random nonce. Tokens are stateless, so any process that shares the database
-//! (and thus the key in `settings`) accepts them; signing out records the nonce
-//! in `revoked_sessions`. The tag is checked in constant time before a single
-//! byte of the payload is interpreted.
+//! random nonce. Tokens are stateless, so any process with the same key accepts
+//! them; signing out records the nonce in `revoked_sessions`. The tag is checked
+//! in constant time before a single byte of the payload is interpreted.
+//!
+//! The key is never stored in the database (a backup of it could otherwise mint
+//! admin sessions): it comes from [`SESSION_KEY_ENV`], else from the file
+//! [`SESSION_KEY_FILE`] under the data dir, created with mode 0600 on first
+//! start (see [`Keys::load`]).
 
+mod client_addr;
+mod hashing;
+mod key_file;
+
+use std::borrow::Cow;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{PasswordHash, PasswordHasher, SaltString};
 use argon2::Argon2;
 use axum::extract::FromRequestParts;
 use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::Sha256;
 use xieshang_shared::{User, UserId};
 
-use crate::db::queries::{settings, users};
+use crate::db::queries::users;
 use crate::db::{now_ms, Db};
 use crate::error::{AppError, Result};
 use crate::state::AppState;
 
+pub use client_addr::{client_ip, ClientAddr, IpNet};
+pub use hashing::{login_hashing, HashLimiter};
+pub use key_file::{KeySource, SESSION_KEY_ENV, SESSION_KEY_FILE};
+
 /// The cookie that carries the session token for browsers.
 pub const SESSION_COOKIE: &str = "xieshang_session";
 
-/// The `settings` key under which the signing secret is stored.
-const SECRET_SETTING: &str = "session_secret";
 /// Version of the payload layout, so a later layout can be told apart.
 const TOKEN_VERSION: u8 = 1;
 /// version (1) + user id (8) + expiry (8) + nonce (16).
@@ -66,21 +78,13 @@ impl Keys {
         Ok(Keys { mac })
     }
 
-    /// Reads the secret from `settings`, creating a random one on first start.
-    /// Several processes on one PostgreSQL end up with the same secret because
-    /// the first insert wins and everyone reads back what is stored.
-    pub async fn load_or_create(db: &Db) -> anyhow::Result<Keys> {
-        let mut fresh = [0u8; 32];
+    /// A random key kept only in memory (in-process tests that never restart);
+    /// the database is not consulted.
+    pub async fn load_or_create(_db: &Db) -> anyhow::Result<Keys> {
+        let mut fresh = [0u8; key_file::KEY_BYTES];
         rand::rngs::OsRng.fill_bytes(&mut fresh);
-        let stored = settings::get_or_insert(db, SECRET_SETTING, &STANDARD.encode(fresh)).await?;
-        let secret = STANDARD
-            .decode(stored.trim())
-            .map_err(|e| anyhow::anyhow!("settings.{SECRET_SETTING} is not base64: {e}"))?;
-        let keys = Keys::from_secret(&secret)?;
-        // Compute the dummy hash now, so the first login for an unknown user is not
-        // measurably slower than one for a known user.
         tokio::task::spawn_blocking(dummy_hash).await?;
-        Ok(keys)
+        Keys::from_secret(&fresh)
     }
 
     fn tag(&self, payload_b64: &str) -> HmacSha256 {
@@ -171,13 +175,54 @@ pub fn hash_password(password: &str) -> Result<String> {
 }
 
 /// Whether `password` matches the PHC string `phc`; a malformed hash matches nothing.
+///
+/// The argon2 working memory (19 MiB at the default costs) is one buffer per
+/// thread, kept and reused: argon2's own `verify_password` allocates it on
+/// every call, and the allocator kept those around, so 50 checks on two
+/// threads left the process at 230–300 MB; with the buffer reused it stays at
+/// one buffer per hashing thread.
 pub fn verify_password(password: &str, phc: &str) -> bool {
-    match PasswordHash::new(phc) {
-        Ok(parsed) => Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok(),
-        Err(_) => false,
+    PasswordHash::new(phc)
+        .ok()
+        .and_then(|parsed| verify_parsed(password.as_bytes(), &parsed))
+        .unwrap_or(false)
+}
+
+/// Working memory larger than this (in 1 KiB blocks, 4 × the default) is not
+/// kept for reuse: a hash with unusual costs gets its own buffer, once.
+const MAX_KEPT_BLOCKS: usize = 4 * argon2::Params::DEFAULT_M_COST as usize;
+
+fn verify_parsed(password: &[u8], parsed: &PasswordHash<'_>) -> Option<bool> {
+    use std::cell::RefCell;
+    thread_local! {
+        static BLOCKS: RefCell<Vec<argon2::Block>> = const { RefCell::new(Vec::new()) };
     }
+    let algorithm = argon2::Algorithm::try_from(parsed.algorithm).ok()?;
+    let version = match parsed.version {
+        Some(v) => argon2::Version::try_from(v).ok()?,
+        None => argon2::Version::default(),
+    };
+    let params = argon2::Params::try_from(parsed).ok()?;
+    let expected = parsed.hash?;
+    let mut salt = [0u8; 64];
+    let salt = parsed.salt?.decode_b64(&mut salt).ok()?;
+    let context = Argon2::new(algorithm, version, params.clone());
+    let mut out = vec![0u8; expected.len()];
+    let blocks = params.block_count();
+    let hashed = if blocks > MAX_KEPT_BLOCKS {
+        context.hash_password_into(password, salt, &mut out)
+    } else {
+        BLOCKS.with(|kept| {
+            let mut kept = kept.borrow_mut();
+            if kept.len() < blocks {
+                kept.resize(blocks, argon2::Block::default());
+            }
+            context.hash_password_into_with_memory(password, salt, &mut out, &mut kept[..blocks])
+        })
+    };
+    hashed.ok()?;
+    // `Output` compares in constant time.
+    Some(argon2::password_hash::Output::new(&out).ok()? == expected)
 }
 
 /// A hash of a password nobody knows, verified when the username does not exist
@@ -191,28 +236,65 @@ fn dummy_hash() -> &'static str {
     })
 }
 
-/// Verifies a login password on a blocking thread: against `phc`, or against
-/// the dummy hash when there is no such user (same work, same time, `false`).
+/// Verifies a login password on a blocking thread, under [`login_hashing`]:
+/// against `phc`, or against the dummy hash when there is no such user (same
+/// work, same time, `false`). [`AppError::TooMany`] when too many wait already.
 pub async fn check_login_password(password: String, phc: Option<String>) -> Result<bool> {
-    tokio::task::spawn_blocking(move || match phc {
-        Some(phc) => verify_password(&password, &phc),
-        None => {
-            let _ = verify_password(&password, dummy_hash());
-            false
-        }
-    })
-    .await
-    .map_err(|e| AppError::Internal(format!("password check task: {e}")))
+    login_hashing()
+        .run(move || match phc {
+            Some(phc) => verify_password(&password, &phc),
+            None => {
+                let _ = verify_password(&password, dummy_hash());
+                false
+            }
+        })
+        .await
 }
 
-/// The `Set-Cookie` value that stores a session token in the browser.
-pub fn session_cookie(token: &str, max_age_secs: u64) -> String {
-    format!("{SESSION_COOKIE}={token}; HttpOnly; SameSite=Lax; Path=/; Max-Age={max_age_secs}")
+/// The `Set-Cookie` value that stores a session token in the browser;
+/// `secure` (the public URL is https) keeps it off plain-HTTP requests.
+pub fn session_cookie(token: &str, max_age_secs: u64, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!(
+        "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Lax; Path=/; Max-Age={max_age_secs}{secure}"
+    )
 }
 
 /// The `Set-Cookie` value that removes the session cookie.
-pub fn clear_session_cookie() -> String {
-    format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0")
+pub fn clear_session_cookie(secure: bool) -> String {
+    session_cookie("", 0, secure)
+}
+
+/// Whether the configured public URL is https, so cookies must be `Secure`.
+pub fn public_url_is_https(public_url: Option<&str>) -> bool {
+    public_url.is_some_and(|u| {
+        u.trim()
+            .get(..8)
+            .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
+    })
+}
+
+/// `path?query` with the value of every `token` parameter replaced, for logs:
+/// a token in a log line is a session for whoever reads the log.
+pub fn redact_token(path_and_query: &str) -> Cow<'_, str> {
+    let Some((path, query)) = path_and_query.split_once('?') else {
+        return Cow::Borrowed(path_and_query);
+    };
+    if !query
+        .split('&')
+        .any(|pair| pair.split('=').next() == Some("token"))
+    {
+        return Cow::Borrowed(path_and_query);
+    }
+    let redacted: Vec<&str> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some(("token", _)) => "token=[redacted]",
+            _ if pair == "token" => "token=[redacted]",
+            _ => pair,
+        })
+        .collect();
+    Cow::Owned(format!("{path}?{}", redacted.join("&")))
 }
 
 /// The token a request presents: `Authorization: Bearer`, else the `token`
@@ -361,7 +443,48 @@ mod tests {
         assert!(verify_password("demo1234", &h));
         assert!(!verify_password("demo1235", &h));
         assert!(!verify_password("demo1234", "not a hash"));
+        // The reused buffer gives the same answers as argon2's own verifier,
+        // also for other costs and for hashes made elsewhere (RFC 9106 style).
+        use argon2::password_hash::PasswordVerifier;
+        let small = argon2::Params::new(64, 2, 1, None).unwrap();
+        let other = Argon2::new(argon2::Algorithm::Argon2i, argon2::Version::V0x10, small)
+            .hash_password(b"pw", &SaltString::encode_b64(b"0123456789ab").unwrap())
+            .unwrap()
+            .to_string();
+        let parsed = PasswordHash::new(&other).unwrap();
+        assert!(Argon2::default().verify_password(b"pw", &parsed).is_ok());
+        assert!(verify_password("pw", &other) && !verify_password("px", &other));
+        assert!(verify_password("demo1234", &h), "after a different size");
+        let truncated = &h[..h.len() - 4];
+        assert!(!verify_password("demo1234", truncated));
         assert_ne!(h, hash_password("demo1234").unwrap(), "salted");
+    }
+
+    #[test]
+    fn redacts_tokens_in_logged_uris() {
+        assert_eq!(redact_token("/sync/3"), "/sync/3");
+        assert_eq!(redact_token("/sync/3?ext=1"), "/sync/3?ext=1");
+        assert_eq!(
+            redact_token("/sync/3?token=abc.def&ext=1"),
+            "/sync/3?token=[redacted]&ext=1"
+        );
+        assert_eq!(
+            redact_token("/api/session?x=1&token=a&token=b"),
+            "/api/session?x=1&token=[redacted]&token=[redacted]"
+        );
+        assert_eq!(redact_token("/s?token"), "/s?token=[redacted]");
+        assert_eq!(redact_token("/s?tokens=1"), "/s?tokens=1");
+    }
+
+    #[test]
+    fn cookie_secure_only_for_https() {
+        assert!(session_cookie("t", 60, true).ends_with("; Secure"));
+        assert!(!session_cookie("t", 60, false).contains("Secure"));
+        assert!(clear_session_cookie(true).contains("Max-Age=0; Secure"));
+        assert!(public_url_is_https(Some("HTTPS://zx.example.cn/")));
+        assert!(!public_url_is_https(Some("http://zx.example.cn/")));
+        assert!(!public_url_is_https(Some("https:")));
+        assert!(!public_url_is_https(None));
     }
 
     #[test]

@@ -127,6 +127,33 @@ pub struct Config {
     /// The committee named in the header of exported bulletins (建言献策).
     #[arg(long, default_value = "某某县政协", env = "XIESHANG_COMMITTEE_NAME")]
     pub committee_name: String,
+    // --- sign-in and headers ---
+    /// Reverse proxies (IPs or CIDRs, comma separated) whose `X-Forwarded-For`
+    /// names the client; from anyone else the header is ignored.
+    #[arg(
+        long = "trusted-proxy",
+        env = "XIESHANG_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<crate::auth::IpNet>,
+    /// The URL users open, e.g. `https://xieshang.example.cn`; https marks the
+    /// session cookie `Secure`.
+    #[arg(long, env = "XIESHANG_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Wrong passwords for one username from one address before each further
+    /// attempt from there has to wait (other addresses are not affected).
+    #[arg(long, default_value_t = 5)]
+    pub signin_user_failures: u32,
+    /// Failed sign-ins from one address, whatever the usernames, before each
+    /// further attempt from that address has to wait.
+    #[arg(long, default_value_t = 100)]
+    pub signin_address_failures: u32,
+    /// The first wait, in seconds; every further failure doubles it.
+    #[arg(long, default_value_t = 1)]
+    pub signin_delay_secs: u64,
+    /// The longest wait, in seconds.
+    #[arg(long, default_value_t = 900)]
+    pub signin_max_delay_secs: u64,
 }
 
 impl Config {

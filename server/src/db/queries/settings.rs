@@ -1,5 +1,7 @@
 //! Process-wide settings that must be the same for every server process sharing
-//! one database, such as the key that signs session tokens.
+//! one database. (The key that signs session tokens used to live here; it is now
+//! kept outside the database, see `auth::Keys::load`, so that a backup of the
+//! database cannot mint sessions.)
 //!
 //! Values are text; callers encode binary values (base64) themselves.
 
@@ -44,6 +46,15 @@ pub async fn set(db: &Db, key: &str, value: &str) -> sqlx::Result<()> {
     .execute(pool)
     .await
     .map(|_| ()))
+}
+
+/// Removes `key`; answers whether it was there.
+pub async fn delete(db: &Db, key: &str) -> sqlx::Result<bool> {
+    on_db!(db, pool => sqlx::query("DELETE FROM settings WHERE key = $1")
+        .bind(key)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected() > 0))
 }
 
 /// A trivial query: whether the database answers at all (`/healthz`).

@@ -1,5 +1,6 @@
 //! Users and what signing in needs: accounts with their password hashes, sectors
-//! and sites, failed logins (for the rate limit) and signed-out sessions.
+//! and sites, sign-in throttling (per address and per username at an address)
+//! and signed-out sessions.
 //!
 //! Input validation for accounts lives here too, so the HTTP API, the
 //! `user add` command and the demo seed all accept exactly the same names.
@@ -229,41 +230,166 @@ pub async fn add_site(db: &Db, name: &str) -> sqlx::Result<SiteId> {
     Ok(SiteId(id))
 }
 
-/// Failed logins for `username` at or after `since` (unix ms).
-pub async fn recent_failures(db: &Db, username: &str, since: i64) -> sqlx::Result<i64> {
-    on_db!(db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM login_failures WHERE username = $1 AND at >= $2")
-        .bind(username)
-        .bind(since)
-        .fetch_one(pool)
-        .await)
+/// How one throttled key (an address, or a username at an address) is slowed
+/// down: `free` attempts pass at once, then the next must wait `base_ms`, and
+/// every further failure doubles the wait up to `max_ms`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThrottleRule {
+    pub free: i64,
+    pub base_ms: i64,
+    pub max_ms: i64,
 }
 
-/// Records one failed login at `at` and drops failures older than `forget_before`,
-/// so the table only ever holds one rate-limit window.
-pub async fn record_failure(
+impl ThrottleRule {
+    /// How long after the `failures`-th failure the next attempt must wait (ms).
+    pub fn delay_after(&self, failures: i64) -> i64 {
+        if failures < self.free.max(1) {
+            return 0;
+        }
+        let doublings = u32::try_from(failures - self.free.max(1)).unwrap_or(u32::MAX);
+        let factor = 1i64.checked_shl(doublings.min(40)).unwrap_or(i64::MAX);
+        self.base_ms
+            .saturating_mul(factor)
+            .clamp(0, self.max_ms.max(0))
+    }
+}
+
+/// What [`reserve_signin`] decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reservation {
+    /// A slot is taken on every key: the password may be checked now. It stays
+    /// counted as a failure unless [`signin_succeeded`] gives it back.
+    Granted,
+    /// A key is waiting out its delay: nothing was counted.
+    Throttled {
+        /// Unix ms at which that key accepts an attempt again.
+        until: i64,
+    },
+}
+
+/// Takes one attempt slot on each of `keys` (in this order, the same order
+/// everywhere so PostgreSQL row locks cannot deadlock), in one transaction:
+/// either every key counts the attempt, or none does and the answer is
+/// [`Reservation::Throttled`].
+///
+/// Why reserve before the password is checked: the count and the check are
+/// then one atomic step per key (an upsert that only applies while the key is
+/// not waiting), so parallel guesses cannot all read "below the limit" and slip
+/// past it. Rows idle since before `forget_before` start from zero.
+pub async fn reserve_signin(
     db: &Db,
-    username: &str,
-    at: i64,
+    keys: &[(&str, ThrottleRule)],
+    now: i64,
     forget_before: i64,
-) -> sqlx::Result<()> {
+) -> sqlx::Result<Reservation> {
     on_db!(db, pool => {
-        sqlx::query("DELETE FROM login_failures WHERE at < $1").bind(forget_before).execute(pool).await?;
-        sqlx::query("INSERT INTO login_failures (username, at) VALUES ($1, $2)")
-            .bind(username)
-            .bind(at)
-            .execute(pool)
-            .await
-            .map(|_| ())
+        let mut tx = pool.begin().await?;
+        for (key, rule) in keys {
+            let failures: Option<i64> = sqlx::query_scalar(
+                "INSERT INTO signin_throttle (key, failures, not_before, updated_at) VALUES ($1, 1, 0, $2) \
+                 ON CONFLICT (key) DO UPDATE SET \
+                 failures = CASE WHEN signin_throttle.updated_at < $3 THEN 1 ELSE signin_throttle.failures + 1 END, \
+                 updated_at = excluded.updated_at \
+                 WHERE signin_throttle.not_before <= excluded.updated_at OR signin_throttle.updated_at < $3 \
+                 RETURNING failures",
+            )
+            .bind(*key)
+            .bind(now)
+            .bind(forget_before)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(failures) = failures else {
+                let until: Option<i64> =
+                    sqlx::query_scalar("SELECT not_before FROM signin_throttle WHERE key = $1")
+                        .bind(*key)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                tx.rollback().await?;
+                return Ok(Reservation::Throttled { until: until.unwrap_or(now) });
+            };
+            let delay = rule.delay_after(failures);
+            if delay > 0 {
+                sqlx::query("UPDATE signin_throttle SET not_before = $2 WHERE key = $1")
+                    .bind(*key)
+                    .bind(now.saturating_add(delay))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(Reservation::Granted)
     })
 }
 
-/// Forgets the failures of a username after a successful login.
-pub async fn clear_failures(db: &Db, username: &str) -> sqlx::Result<()> {
-    on_db!(db, pool => sqlx::query("DELETE FROM login_failures WHERE username = $1")
-        .bind(username)
+/// After a correct password: the username at that address starts afresh, and
+/// the address gets its slot back (so an office behind one address is not
+/// slowed down by its own successful sign-ins). `address_free` is the address
+/// rule's free budget: below it, the address need not wait any more.
+pub async fn signin_succeeded(
+    db: &Db,
+    pair_key: &str,
+    address_key: &str,
+    address_free: i64,
+) -> sqlx::Result<()> {
+    on_db!(db, pool => {
+        let mut tx = pool.begin().await?;
+        sqlx::query("DELETE FROM signin_throttle WHERE key = $1")
+            .bind(pair_key)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "UPDATE signin_throttle SET failures = failures - 1, \
+             not_before = CASE WHEN failures - 1 < $2 THEN 0 ELSE not_before END \
+             WHERE key = $1 AND failures > 0",
+        )
+        .bind(address_key)
+        .bind(address_free)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await
+    })
+}
+
+/// Gives back the slots [`reserve_signin`] took on `keys` without a verdict
+/// (the server was too busy to check the password): a refusal of ours must not
+/// count against the user.
+pub async fn release_signin(db: &Db, keys: &[(&str, ThrottleRule)]) -> sqlx::Result<()> {
+    on_db!(db, pool => {
+        let mut tx = pool.begin().await?;
+        for (key, rule) in keys {
+            sqlx::query(
+                "UPDATE signin_throttle SET failures = failures - 1, \
+                 not_before = CASE WHEN failures - 1 < $2 THEN 0 ELSE not_before END \
+                 WHERE key = $1 AND failures > 0",
+            )
+            .bind(*key)
+            .bind(rule.free)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await
+    })
+}
+
+/// Drops throttle rows idle since before `forget_before` whose wait is over,
+/// so the table only holds keys that are being slowed down.
+pub async fn forget_idle_signins(db: &Db, forget_before: i64, now: i64) -> sqlx::Result<()> {
+    on_db!(db, pool => sqlx::query("DELETE FROM signin_throttle WHERE updated_at < $1 AND not_before <= $2")
+        .bind(forget_before)
+        .bind(now)
         .execute(pool)
         .await
         .map(|_| ()))
+}
+
+/// The failures counted for a throttle key (0 when it has no row): for tests
+/// and operators looking at who is being slowed down.
+pub async fn signin_failures(db: &Db, key: &str) -> sqlx::Result<i64> {
+    let n: Option<i64> = on_db!(db, pool => sqlx::query_scalar("SELECT failures FROM signin_throttle WHERE key = $1")
+        .bind(key)
+        .fetch_optional(pool)
+        .await?);
+    Ok(n.unwrap_or(0))
 }
 
 /// Ends a session before its token expires (sign out). Rows of tokens that have
@@ -306,5 +432,22 @@ mod tests {
         assert!(validate_display_name("a\nb").is_err());
         assert_eq!(parse_role("staff").ok(), Some(Role::Staff));
         assert!(parse_role("root").is_err());
+    }
+
+    #[test]
+    fn throttle_delays_grow_and_are_capped() {
+        let rule = ThrottleRule {
+            free: 3,
+            base_ms: 1000,
+            max_ms: 60_000,
+        };
+        let delays: Vec<i64> = (0..=10).map(|f| rule.delay_after(f)).collect();
+        assert_eq!(
+            delays,
+            [0, 0, 0, 1000, 2000, 4000, 8000, 16_000, 32_000, 60_000, 60_000]
+        );
+        assert_eq!(rule.delay_after(i64::MAX), 60_000, "no overflow");
+        let one = ThrottleRule { free: 0, ..rule };
+        assert_eq!(one.delay_after(1), 1000, "free 0 behaves as 1");
     }
 }
