@@ -71,6 +71,9 @@ async fn three_offline_authors(backend: Backend) -> Result<()> {
     staff.append(INTRO).await?;
     staff.wait_all_acked().await?;
     let before = r.current_version(&c.staff, c.doc).await?;
+    // A sign-off keeps that version (viewing it alone no longer stores it).
+    let (status, body) = r.sign(&c.members[0], c.doc, &before).await?;
+    ensure!(status == 201, "{tag}: sign-off {status} {body}");
 
     let mut peers = Vec::new();
     for (i, m) in c.members.iter().enumerate() {
