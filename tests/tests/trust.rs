@@ -214,6 +214,7 @@ async fn two_finalizations_at_once_give_one_201_and_one_409() -> Result<()> {
         let c = server.committee(1).await?;
         let r = Records::new(&server.api);
         let mut numbers = Vec::new();
+        let mut last_doc = None;
         for round in 0..20 {
             let (doc, v) = draft_to_finalize(&server, &c, &r, &format!("第{round}轮")).await?;
             let (x, y) = tokio::join!(
@@ -243,13 +244,28 @@ async fn two_finalizations_at_once_give_one_201_and_one_409() -> Result<()> {
                 !body.contains("定稿后"),
                 "{tag}: edit after finalization stored"
             );
+            last_doc = Some(doc);
         }
         ensure!(
             numbers == (1..=20).collect::<Vec<i64>>(),
             "{tag}: bulletin numbers {numbers:?}"
         );
+        // And a stock Yjs client (yjs + y-websocket) is refused as well.
+        if let (Some(dir), Some(doc)) = (node_dir("trust/finalize-race"), last_doc) {
+            let args = [
+                server.api.base().to_string(),
+                doc.to_string(),
+                c.members[0].token.clone(),
+            ];
+            let stock = xieshang_tests::node::run(&dir, "readonly.mjs", &args, WAIT * 2).await?;
+            ensure!(
+                stock["denied"] == true
+                    && stock["reason"].as_str().is_some_and(|r| r.contains("定稿")),
+                "{tag}: stock Yjs edit not refused: {stock}"
+            );
+        }
         println!(
-            "[{tag}] 20 rounds: one 201 and one 409 each; bulletins 1..20; later edits refused"
+            "[{tag}] 20 rounds: one 201 and one 409 each; bulletins 1..20; later edits refused (native and stock Yjs)"
         );
         server.shutdown().await;
     }
