@@ -29,8 +29,12 @@ pub fn run(ws: &Workspace, server_bin: Option<&Path>) -> Result<()> {
     sh::step("client browser tests (wasm-bindgen-test, headless Chromium)");
     tools::ensure_chromium()?;
     ensure_test_runner(ws)?;
+    // The test page comes from the runner's own server, another origin than the
+    // sync server's: fix the runner's address so the sync server can allow it
+    // (it refuses sockets from origins it was not told about).
+    let runner = TcpListener::bind("127.0.0.1:0")?.local_addr()?;
     let server = match server_bin {
-        Some(bin) => match DemoServer::start(ws, bin) {
+        Some(bin) => match DemoServer::start(ws, bin, runner) {
             Ok(server) => Some(server),
             Err(e) => {
                 eprintln!("no sync server for the browser tests ({e:#}); that test is skipped");
@@ -57,7 +61,8 @@ pub fn run(ws: &Workspace, server_bin: Option<&Path>) -> Result<()> {
         "WASM_BINDGEN_TEST_WEBDRIVER_JSON",
         ws.root.join("client/webdriver.json"),
     )
-    .env("WASM_BINDGEN_TEST_TIMEOUT", "120");
+    .env("WASM_BINDGEN_TEST_TIMEOUT", "120")
+    .env("WASM_BINDGEN_TEST_ADDRESS", runner.to_string());
     if let Some(s) = &server {
         cmd.env("XIESHANG_WASM_SYNC_ORIGIN", format!("http://{}", s.addr))
             .env("XIESHANG_WASM_SYNC_TOKEN", &s.token)
@@ -94,14 +99,16 @@ struct DemoServer {
 }
 
 impl DemoServer {
-    fn start(ws: &Workspace, bin: &Path) -> Result<DemoServer> {
+    fn start(ws: &Workspace, bin: &Path, page: SocketAddr) -> Result<DemoServer> {
         let addr = TcpListener::bind("127.0.0.1:0")?.local_addr()?;
         let data = ws
             .target_dir
             .join(format!("wasm-test-data-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&data);
         let mut cmd = Command::new(bin);
-        cmd.args(["serve", "--demo", "--addr", &addr.to_string(), "--data"])
+        cmd.args(["serve", "--demo", "--addr", &addr.to_string()])
+            .args(["--allowed-origin", &format!("http://{page}")])
+            .arg("--data")
             .arg(&data)
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());
