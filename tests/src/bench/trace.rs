@@ -1,6 +1,7 @@
 //! The B4 editing trace (Martin Kleppmann's automerge-perf LaTeX paper,
-//! 259,778 single-character operations), read at run time from
-//! `../shared/data/automerge-paper.json.gz` and replayed into yrs updates.
+//! 259,778 single-character operations), read at run time from the file
+//! `cargo xtask bench` names (`XSBENCH_TRACE`, or `bench-data/` in the checkout)
+//! and replayed into yrs updates.
 
 use std::io::Read;
 use std::path::Path;

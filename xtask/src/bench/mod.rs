@@ -375,20 +375,19 @@ impl Ctx<'_> {
     }
 }
 
-/// The B4 trace, read where SOURCES.md says it lives (never copied into the repo).
+/// The B4 trace (never copied into the repository): `XSBENCH_TRACE`, else
+/// `bench-data/automerge-paper.json.gz` in the checkout (git-ignored). It is
+/// `sequential_traces/automerge-paper.json.gz` of github.com/josephg/editing-traces
+/// at commit 762fa6c51605c88a05ebe5c4b9d4540caca30b97 (901,823 bytes).
 fn trace_path(ws: &Workspace) -> Result<PathBuf> {
     if let Some(p) = std::env::var_os("XSBENCH_TRACE") {
         return Ok(PathBuf::from(p));
     }
-    let p = ws
-        .root
-        .join("..")
-        .join("shared")
-        .join("data")
-        .join("automerge-paper.json.gz");
+    let p = ws.root.join("bench-data").join("automerge-paper.json.gz");
     if !Path::new(&p).is_file() {
         bail!(
-            "the B4 trace is not at {} (set XSBENCH_TRACE to its path)",
+            "the B4 trace is not at {}: put sequential_traces/automerge-paper.json.gz of \
+             github.com/josephg/editing-traces (commit 762fa6c) there, or set XSBENCH_TRACE to its path",
             p.display()
         );
     }
