@@ -40,7 +40,10 @@ impl AppState {
         let lang = stored(LANG_KEY)
             .and_then(|code| Lang::from_code(&code))
             .unwrap_or_default();
-        let session = stored(SESSION_KEY).and_then(|json| serde_json::from_str(&json).ok());
+        let session: Option<Session> =
+            stored(SESSION_KEY).and_then(|json| serde_json::from_str(&json).ok());
+        // Local stores are the signed-in user's own (see `sync::store`).
+        sync::store::set_user(session.as_ref().map(|s| s.user.id));
         AppState {
             lang: RwSignal::new(lang),
             route: RwSignal::new(route::current()),
@@ -77,17 +80,33 @@ impl AppState {
     /// Open documents switch to the new token and unsent changes of any
     /// document (open or not) start going out.
     pub fn sign_in(&self, session: Session) {
+        if sync::store::current_user().is_some_and(|u| u != session.user.id) {
+            // Someone else on this computer: the previous person's documents
+            // stop here, and their unsent work waits in their own store.
+            sync::provider::shutdown_all();
+        }
+        sync::store::set_user(Some(session.user.id));
         if let Ok(json) = serde_json::to_string(&session) {
             store(SESSION_KEY, Some(&json));
         }
         sync::set_token(session.token.clone());
         sync::resume_pending(session.token.clone(), session.user.clone());
+        // And the sign-offs this user queued offline, under their own session.
+        let (token, outcomes) = (session.token.clone(), self.signoff_outcomes);
+        leptos::task::spawn_local(async move {
+            let done = offline::flush_signoffs(&token).await;
+            if !done.is_empty() {
+                outcomes.update(|o| o.extend(done));
+            }
+        });
         self.reauth.set(false);
         self.session.set(Some(session));
     }
 
     /// Forgets the session (after sign-out, or when the server no longer knows it).
     pub fn forget_session(&self) {
+        sync::provider::shutdown_all();
+        sync::store::set_user(None);
         store(SESSION_KEY, None);
         self.session.set(None);
     }
@@ -120,6 +139,33 @@ fn store(key: &str, value: Option<&str>) {
             None => storage.remove_item(key),
         };
     }
+}
+
+/// Signs out here and on the server; with `forget`, also deletes the user's
+/// local stores (after the engines stopped, so nothing writes to them again).
+fn sign_out(state: AppState, forget: bool) {
+    let session = state.session.get_untracked();
+    state.forget_session();
+    state.reauth.set(false);
+    state.navigate(Route::Login);
+    if let Some(session) = session {
+        leptos::task::spawn_local(async move {
+            if forget {
+                if let Err(e) = sync::store::delete_user_data(session.user.id).await {
+                    leptos::logging::warn!("removing local data failed: {e}");
+                }
+            }
+            // Best effort: the local session is gone either way.
+            let _ = api::sign_out(&session.token).await;
+        });
+    }
+}
+
+/// Unsent work of the signed-in user on this computer: documents with
+/// unacknowledged changes plus queued sign-offs.
+async fn unsent_here() -> usize {
+    let docs = sync::store::pending_docs().await.map_or(0, |d| d.len());
+    docs + offline::queued_signoffs().await.len()
 }
 
 /// The whole app: header and the page of the current route.
@@ -212,19 +258,18 @@ fn Header() -> impl IntoView {
         ev.prevent_default();
         state.navigate(Route::Topics);
     };
-    let sign_out = move |_| {
-        let token = state.session.get_untracked().map(|s| s.token);
-        // What is unsent stays in IndexedDB for the next sign-in.
-        sync::provider::shutdown_all();
-        state.forget_session();
-        state.reauth.set(false);
-        state.navigate(Route::Login);
-        if let Some(token) = token {
-            // Best effort: the local session is gone either way.
-            leptos::task::spawn_local(async move {
-                let _ = api::sign_out(&token).await;
-            });
-        }
+    // What is unsent stays in this user's IndexedDB for their next sign-in.
+    let on_sign_out = move |_| sign_out(state, false);
+    // "Remove my data": asks first, saying what unsent work would be lost.
+    let asking = RwSignal::new(None::<usize>);
+    let forget = move |_| {
+        leptos::task::spawn_local(async move {
+            asking.set(Some(unsent_here().await));
+        });
+    };
+    let confirm_forget = move |_| {
+        asking.set(None);
+        sign_out(state, true);
     };
     view! {
         <header class="bar">
@@ -260,9 +305,31 @@ fn Header() -> impl IntoView {
                             state.session.with(|s| s.as_ref().map(|s| s.user.display_name.clone()))
                         }}
                     </span>
-                    <button type="button" class="link" on:click=sign_out>
+                    <button type="button" class="link" data-testid="sign-out" on:click=on_sign_out>
                         {move || state.texts().sign_out}
                     </button>
+                    <button type="button" class="link" data-testid="forget-device" on:click=forget>
+                        {move || state.texts().forget_device}
+                    </button>
+                </Show>
+                <Show when=move || asking.get().is_some()>
+                    <div class="modal" role="dialog" aria-modal="true" data-testid="forget-dialog">
+                        <div class="card">
+                            <p>{move || state.texts().forget_device_sure}</p>
+                            <Show when=move || asking.get().is_some_and(|n| n != 0)>
+                                <p class="stale" data-testid="forget-unsent">
+                                    {move || state.texts().forget_device_unsent} " "
+                                    {move || asking.get().unwrap_or(0)}
+                                </p>
+                            </Show>
+                            <button type="button" data-testid="confirm" on:click=confirm_forget>
+                                {move || state.texts().confirm}
+                            </button>
+                            <button type="button" class="link" on:click=move |_| asking.set(None)>
+                                {move || state.texts().cancel}
+                            </button>
+                        </div>
+                    </div>
                 </Show>
             </div>
         </header>

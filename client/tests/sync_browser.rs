@@ -75,6 +75,7 @@ async fn outbox_rows(doc: DocId) -> usize {
 
 #[wasm_bindgen_test]
 async fn state_and_outbox_survive_a_reopen_without_network() {
+    store::set_user(Some(member().id));
     sync::set_server_origin(Some(DEAD_SERVER));
     let doc = fresh_doc();
     let p = Provider::open(doc, "token".into(), &member());
@@ -129,6 +130,7 @@ async fn state_and_outbox_survive_a_reopen_without_network() {
 
 #[wasm_bindgen_test]
 async fn key_value_cache_round_trips_json() {
+    store::set_user(Some(member().id));
     let topics = serde_json::json!([{ "id": 1, "title": "社区养老服务协商" }]);
     assert!(store::kv_put("test.topics", &topics).await.is_ok());
     let back: Option<serde_json::Value> = store::kv_get("test.topics").await;
@@ -138,6 +140,64 @@ async fn key_value_cache_round_trips_json() {
     assert!(store::kv_delete("test.topics").await.is_ok());
     let gone: Option<serde_json::Value> = store::kv_get("test.topics").await;
     assert_eq!(gone, None);
+}
+
+/// Two members on one computer: each sees only their own stores, and
+/// "remove my data" empties exactly one member's.
+#[wasm_bindgen_test]
+async fn each_member_has_stores_of_their_own() {
+    let (a, b) = (UserId(9_001), UserId(9_002));
+    let doc = fresh_doc();
+    let _ = store::delete_user_data(a).await;
+    let _ = store::delete_user_data(b).await;
+
+    // A leaves an unsent change and a cache entry behind.
+    store::set_user(Some(a));
+    sync::set_server_origin(Some(DEAD_SERVER));
+    let p = Provider::open(doc, "token-a".into(), &member());
+    wait_for("local load", 5_000, || async { p.ready().get_untracked() }).await;
+    Draft::new(&p.doc()).set_body("甲的未发送修改");
+    wait_for("A's outbox row", 5_000, || async {
+        outbox_rows(doc).await == 1
+    })
+    .await;
+    sync::provider::shutdown_all();
+    assert!(store::kv_put("topics", &serde_json::json!(["甲的议题"]))
+        .await
+        .is_ok());
+
+    // Nobody signed in: no store at all.
+    store::set_user(None);
+    assert!(store::load(doc).await.is_err());
+
+    // B sees none of it.
+    store::set_user(Some(b));
+    assert_eq!(store::pending_docs().await.ok(), Some(Vec::new()));
+    assert_eq!(outbox_rows(doc).await, 0);
+    let topics: Option<serde_json::Value> = store::kv_get("topics").await;
+    assert_eq!(topics, None);
+
+    // A's work is still there for A's next sign-in.
+    store::set_user(Some(a));
+    assert_eq!(store::pending_docs().await.ok(), Some(vec![doc]));
+    assert_eq!(outbox_rows(doc).await, 1);
+
+    // "Remove my data": A's stores are empty afterwards, B's untouched.
+    store::set_user(Some(b));
+    assert!(store::kv_put("topics", &serde_json::json!(["乙的议题"]))
+        .await
+        .is_ok());
+    assert!(store::delete_user_data(a).await.is_ok());
+    store::set_user(Some(a));
+    assert_eq!(store::pending_docs().await.ok(), Some(Vec::new()));
+    let topics: Option<serde_json::Value> = store::kv_get("topics").await;
+    assert_eq!(topics, None);
+    store::set_user(Some(b));
+    let topics: Option<serde_json::Value> = store::kv_get("topics").await;
+    assert_eq!(topics, Some(serde_json::json!(["乙的议题"])));
+    let _ = store::delete_user_data(b).await;
+    let _ = store::delete_user_data(a).await;
+    sync::set_server_origin(None);
 }
 
 /// The server `cargo xtask test` started for these tests, if any.
@@ -156,6 +216,7 @@ async fn outbox_is_emptied_only_by_acknowledgements() {
         );
         return;
     };
+    store::set_user(Some(member().id));
     let _ = store::forget_doc(doc).await;
     // Offline first: edits wait in the outbox however long it takes.
     sync::set_server_origin(Some(DEAD_SERVER));

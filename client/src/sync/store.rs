@@ -1,6 +1,12 @@
 //! IndexedDB: what survives a reload with no network.
 //!
-//! One database, `xieshang`, version 1, four object stores (out-of-line keys):
+//! One database **per signed-in user**, `xieshang-user-{id}`, version 1, four
+//! object stores (out-of-line keys). Members at a liaison office share one
+//! computer: whatever one of them left unsent, queued or cached stays in their
+//! own database, opened only while they are signed in ([`set_user`]), so it is
+//! never shown to, or sent as, the next person. With nobody signed in every
+//! call fails with [`StoreError`].
+//!
 //!
 //! | store | key | value | what for |
 //! |---|---|---|---|
@@ -18,7 +24,7 @@
 //! Every value read back is checked (types, then yrs's guarded decoder when
 //! applied); a row that does not decode is skipped, never unwrapped.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use js_sys::{Array, Object, Reflect, Uint8Array};
@@ -26,9 +32,12 @@ use rexie::{KeyRange, ObjectStore, Rexie, TransactionMode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use wasm_bindgen::{JsCast, JsValue};
-use xieshang_shared::DocId;
+use xieshang_shared::{DocId, UserId};
 
-const DB_NAME: &str = "xieshang";
+/// The database of one user.
+fn db_name(user: UserId) -> String {
+    format!("xieshang-user-{}", user.0)
+}
 const DB_VERSION: u32 = 1;
 const STATE: &str = "state";
 const LOG: &str = "log";
@@ -59,16 +68,58 @@ impl From<rexie::Error> for StoreError {
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 thread_local! {
-    /// The open database, shared by every provider of the page.
-    static DB: RefCell<Option<Rc<Rexie>>> = const { RefCell::new(None) };
+    /// Whose database the page uses: the signed-in user's.
+    static USER: Cell<Option<UserId>> = const { Cell::new(None) };
+    /// That user's open database, shared by every provider of the page.
+    static DB: RefCell<Option<(UserId, Rc<Rexie>)>> = const { RefCell::new(None) };
 }
 
-/// Opens the database once per page (creating its stores on first use).
+/// Makes `user`'s database the page's (after signing in or at start with a
+/// remembered session), or none (after signing out). Stop the sync engines
+/// before switching: what they still write must not land in another's store.
+pub fn set_user(user: Option<UserId>) {
+    USER.with(|u| u.set(user));
+    let previous = DB.with(|d| {
+        let mut d = d.borrow_mut();
+        match d.as_ref() {
+            Some((open, _)) if Some(*open) == user => None,
+            _ => d.take(),
+        }
+    });
+    if let Some((_, db)) = previous {
+        if let Ok(db) = Rc::try_unwrap(db) {
+            db.close();
+        }
+    }
+}
+
+/// The user whose database is in use, if anyone is signed in.
+pub fn current_user() -> Option<UserId> {
+    USER.with(Cell::get)
+}
+
+/// Removes everything `user` kept on this computer (documents, unsent changes,
+/// queued sign-offs, caches): "remove my data from this computer".
+pub async fn delete_user_data(user: UserId) -> Result<()> {
+    if current_user() == Some(user) {
+        set_user(None);
+    }
+    Rexie::delete(&db_name(user)).await?;
+    Ok(())
+}
+
+/// Opens the signed-in user's database once per page (creating its stores on first use).
 async fn db() -> Result<Rc<Rexie>> {
-    if let Some(db) = DB.with(|d| d.borrow().clone()) {
+    let user = current_user().ok_or_else(|| StoreError("nobody is signed in".into()))?;
+    if let Some(db) = DB.with(|d| {
+        d.borrow()
+            .as_ref()
+            .filter(|(open, _)| *open == user)
+            .map(|(_, db)| db.clone())
+    }) {
         return Ok(db);
     }
-    let opened = Rexie::builder(DB_NAME)
+    let opened = Rexie::builder(&db_name(user))
         .version(DB_VERSION)
         .add_object_store(ObjectStore::new(STATE))
         .add_object_store(ObjectStore::new(LOG))
@@ -76,8 +127,26 @@ async fn db() -> Result<Rc<Rexie>> {
         .add_object_store(ObjectStore::new(KV))
         .build()
         .await?;
-    // Two callers may have raced through the await: keep the first handle.
-    Ok(DB.with(|d| d.borrow_mut().get_or_insert(Rc::new(opened)).clone()))
+    // The user may have signed out while it opened: never hand it to another.
+    if current_user() != Some(user) {
+        opened.close();
+        return Err(StoreError("the signed-in user changed".into()));
+    }
+    // Two callers may have raced through the await: keep the first handle
+    // (and close ours, so that deleting the database is not blocked by it).
+    let first = DB.with(|d| {
+        d.borrow()
+            .as_ref()
+            .filter(|(open, _)| *open == user)
+            .map(|(_, db)| db.clone())
+    });
+    if let Some(db) = first {
+        opened.close();
+        return Ok(db);
+    }
+    let db = Rc::new(opened);
+    DB.with(|d| *d.borrow_mut() = Some((user, db.clone())));
+    Ok(db)
 }
 
 /// What IndexedDB holds for one document.
