@@ -328,6 +328,19 @@ pub fn sync_text(lang: Lang, state: SyncState, pending: usize) -> String {
     }
 }
 
+/// The warning beside the indicator when changes could not be stored locally.
+pub fn unsaved_text(lang: Lang, n: usize) -> String {
+    match (lang, n) {
+        (Lang::ZhCn, n) => format!("（{n} 处修改未能保存在本机，请保持联网直到同步完成）"),
+        (Lang::En, 1) => {
+            "(1 change not saved on this computer: stay online until it syncs)".to_owned()
+        }
+        (Lang::En, n) => {
+            format!("({n} changes not saved on this computer: stay online until they sync)")
+        }
+    }
+}
+
 /// "第 3 行，第 5 列" / "line 3, column 5".
 pub fn line_col(lang: Lang, line: u32, col: u32) -> String {
     match lang {

@@ -200,6 +200,40 @@ async fn each_member_has_stores_of_their_own() {
     sync::set_server_origin(None);
 }
 
+/// A change IndexedDB refuses to store (here: the store is gone, as when the
+/// member signs out in another tab) is still pending, and the status says it
+/// is not saved on this computer instead of calling it safe.
+#[wasm_bindgen_test]
+async fn a_change_that_could_not_be_stored_is_shown_as_unsaved() {
+    store::set_user(Some(member().id));
+    sync::set_server_origin(Some(DEAD_SERVER));
+    let doc = fresh_doc();
+    let p = Provider::open(doc, "token".into(), &member());
+    wait_for("local load", 5_000, || async { p.ready().get_untracked() }).await;
+    Draft::new(&p.doc()).set_body("存下了");
+    wait_for("the first change stored", 5_000, || async {
+        outbox_rows(doc).await == 1
+    })
+    .await;
+    assert_eq!(p.status().get_untracked().unsaved, 0);
+    store::set_user(None);
+    Draft::new(&p.doc()).set_body("存下了，这句存不下");
+    wait_for("the refused write to show", 5_000, || async {
+        let s = p.status().get_untracked();
+        s.unsaved == 1 && s.pending == 2
+    })
+    .await;
+    sync::provider::shutdown_all();
+    store::set_user(Some(member().id));
+    assert_eq!(
+        outbox_rows(doc).await,
+        1,
+        "the refused change is not in IndexedDB"
+    );
+    let _ = store::forget_doc(doc).await;
+    sync::set_server_origin(None);
+}
+
 /// The server `cargo xtask test` started for these tests, if any.
 fn server() -> Option<(&'static str, &'static str, DocId)> {
     let origin = option_env!("XIESHANG_WASM_SYNC_ORIGIN")?;

@@ -18,6 +18,7 @@ pub fn SyncIndicator() -> impl IntoView {
             data-testid="sync-status"
             data-state=move || status.with(|s| s.state.as_str())
             data-pending=move || status.with(|s| s.pending.to_string())
+            data-unsaved=move || status.with(|s| s.unsaved.to_string())
             role="status"
             aria-live="polite"
         >
@@ -26,6 +27,14 @@ pub fn SyncIndicator() -> impl IntoView {
                 let lang = state.lang.get();
                 status.with(|s| i18n::sync_text(lang, s.state, s.pending))
             }}
+            <Show when=move || status.with(|s| s.unsaved != 0)>
+                <span class="unsaved" data-testid="sync-unsaved">
+                    {move || {
+                        let lang = state.lang.get();
+                        status.with(|s| i18n::unsaved_text(lang, s.unsaved))
+                    }}
+                </span>
+            </Show>
         </span>
     }
 }

@@ -289,6 +289,7 @@ impl Engine {
             let mut facts = st.facts.clone();
             let queued = queue.iter().filter(|q| q.1).count();
             facts.pending = st.outbox.pending() + st.in_flight + queued;
+            facts.unsaved = st.outbox.unsaved();
             if facts.read_only.is_none() {
                 facts.read_only = st.denied.clone();
             }

@@ -20,7 +20,7 @@
 //! A new connection starts a new ledger; acks of an old one are ignored, and
 //! what it left unacknowledged is covered by the next SyncStep2.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// Which outbox entries one sent message carries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,6 +38,9 @@ enum Covers {
 pub(crate) struct Outbox {
     /// Sequence number → number of local transactions merged into that entry.
     entries: BTreeMap<u64, u32>,
+    /// Entries IndexedDB refused to store: they live only in this page until
+    /// acknowledged, so the indicator must not call them safe on this computer.
+    unsaved: BTreeSet<u64>,
     /// Next sequence number to hand out (above everything ever stored).
     next_seq: u64,
     /// The connection the ledger belongs to.
@@ -71,6 +74,22 @@ impl Outbox {
     pub fn push(&mut self, seq: u64, changes: u32) {
         self.next_seq = self.next_seq.max(seq + 1);
         self.entries.insert(seq, changes.max(1));
+    }
+
+    /// Marks entry `seq` as not stored on this computer.
+    pub fn mark_unsaved(&mut self, seq: u64) {
+        if self.entries.contains_key(&seq) {
+            self.unsaved.insert(seq);
+        }
+    }
+
+    /// Local transactions that are neither acknowledged nor stored here.
+    pub fn unsaved(&self) -> usize {
+        self.unsaved
+            .iter()
+            .filter_map(|s| self.entries.get(s))
+            .map(|&c| c as usize)
+            .sum()
     }
 
     /// Local transactions not yet acknowledged.
@@ -134,6 +153,9 @@ impl Outbox {
                 }
                 Covers::Nothing => {}
             }
+        }
+        for seq in &done {
+            self.unsaved.remove(seq);
         }
         done
     }
@@ -201,6 +223,21 @@ mod tests {
         assert_eq!(o.pending(), 1);
         assert_eq!(o.ack(2, 2), vec![4]);
         assert!(o.is_empty());
+    }
+
+    #[test]
+    fn unsaved_entries_are_counted_until_acknowledged() {
+        let mut o = Outbox::default();
+        o.begin(1);
+        let (a, b) = (o.next_seq(), o.next_seq());
+        o.push(a, 2);
+        o.push(b, 1);
+        o.mark_unsaved(b);
+        o.mark_unsaved(99); // not an entry: ignored
+        assert_eq!((o.pending(), o.unsaved()), (3, 1));
+        o.sent_step2(1);
+        assert_eq!(o.ack(1, 1), vec![a, b]);
+        assert_eq!((o.pending(), o.unsaved()), (0, 0));
     }
 
     #[test]

@@ -67,17 +67,25 @@ impl Engine {
             update: &all,
             outbox,
         };
-        if let Err(e) = store::append(self.doc_id, batch).await {
-            // Better sent unsaved than neither: the server keeps it once acknowledged.
-            web::warn(&format!(
-                "sync: could not save a change of {}: {e}",
-                self.doc_id
-            ));
-        }
+        let saved = match store::append(self.doc_id, batch).await {
+            Ok(()) => true,
+            Err(e) => {
+                // Better sent unsaved than neither: the server keeps it once
+                // acknowledged. Until then the member is told it is not safe here.
+                web::warn(&format!(
+                    "sync: could not save a change of {}: {e}",
+                    self.doc_id
+                ));
+                false
+            }
+        };
         let mut st = self.st.borrow_mut();
         st.log_rows += 1;
         if let (Some((bytes, changes)), Some(seq)) = (local, out_seq) {
             st.outbox.push(seq, changes);
+            if !saved {
+                st.outbox.mark_unsaved(seq);
+            }
             st.in_flight = st.in_flight.saturating_sub(changes as usize);
             let live = st.answered && st.facts.read_only.is_none();
             if live && send(&st, &Message::update(bytes)) {

@@ -38,6 +38,9 @@ pub struct SyncStatus {
     /// Local changes the server has not acknowledged as durable (one per local
     /// transaction), including those still being written to IndexedDB.
     pub pending: usize,
+    /// Of `pending`, the changes IndexedDB could not store (quota, private
+    /// mode): they are only in this page until the server acknowledges them.
+    pub unsaved: usize,
     /// Set when the server refuses changes (the document was finalized, or
     /// access was withdrawn), with the reason to show. Local changes stay pending.
     pub read_only: Option<String>,
@@ -74,6 +77,8 @@ pub(crate) struct Facts {
     pub browser_offline: bool,
     /// Unacknowledged local changes.
     pub pending: usize,
+    /// See [`SyncStatus::unsaved`].
+    pub unsaved: usize,
     /// See [`SyncStatus::read_only`].
     pub read_only: Option<String>,
     /// See [`SyncStatus::auth_required`].
@@ -99,6 +104,7 @@ pub(crate) fn derive(f: &Facts) -> SyncStatus {
     SyncStatus {
         state,
         pending: f.pending,
+        unsaved: f.unsaved,
         read_only: f.read_only.clone(),
         auth_required: f.auth_required,
     }
@@ -121,6 +127,7 @@ pub(crate) fn combine<'a>(
     };
     for s in statuses {
         all.pending += s.pending;
+        all.unsaved += s.unsaved;
         all.auth_required |= s.auth_required;
         all.state = match (all.state, s.state) {
             (SyncState::Offline, _) | (_, SyncState::Offline) => SyncState::Offline,
