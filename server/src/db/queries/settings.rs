@@ -16,26 +16,6 @@ pub async fn get(db: &Db, key: &str) -> sqlx::Result<Option<String>> {
         .await)
 }
 
-/// Stores `value` under `key` unless a value is already there, and answers the
-/// value that is stored afterwards.
-///
-/// Why not a plain upsert: several processes may start at once against one
-/// PostgreSQL; the first writer wins and every process then reads that same
-/// value, so they all sign tokens with one key.
-pub async fn get_or_insert(db: &Db, key: &str, value: &str) -> sqlx::Result<String> {
-    on_db!(db, pool => {
-        sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
-            .bind(key)
-            .bind(value)
-            .execute(pool)
-            .await?;
-        sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
-            .bind(key)
-            .fetch_one(pool)
-            .await
-    })
-}
-
 /// Stores `value` under `key`, replacing any earlier value.
 pub async fn set(db: &Db, key: &str, value: &str) -> sqlx::Result<()> {
     on_db!(db, pool => sqlx::query(
