@@ -220,12 +220,18 @@ pub async fn seed(db: &Db) -> anyhow::Result<Option<Vec<DemoLogin>>> {
         docs::append_update(db, topic.draft_doc, &body, author).await?;
         first_topic.get_or_insert(topic.id);
         if t.form == ConsultationForm::Requested {
-            let record = topics::create_record(db, topic.id).await?;
+            let record = topics::create_record(db, topic.id, None, staff)
+                .await?
+                .info()
+                .id;
             write_record(db, record, &REQUESTED_RECORD, staff).await?;
         }
     }
     if let Some(topic) = first_topic {
-        let record = topics::create_record(db, topic).await?;
+        let record = topics::create_record(db, topic, None, staff)
+            .await?
+            .info()
+            .id;
         write_record(db, record, &MEETING_RECORD, staff).await?;
     }
     Ok(Some(logins))

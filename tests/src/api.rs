@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
+use xieshang_shared::DocId;
 
 /// Something that can create accounts: the in-process server writes them to its
 /// database directly, the real binary through `xieshang user add`.
@@ -53,7 +54,7 @@ impl Api {
     }
 
     /// The sync socket of `doc`; `ext` asks for our extensions (acks).
-    pub fn ws_url(&self, doc: i64, token: Option<&str>, ext: bool) -> String {
+    pub fn ws_url(&self, doc: DocId, token: Option<&str>, ext: bool) -> String {
         let mut url = format!("{}/sync/{doc}", self.base.replacen("http://", "ws://", 1));
         let mut sep = '?';
         if let Some(t) = token {
@@ -76,10 +77,15 @@ impl Api {
 
     /// `POST /api/session` with [`crate::PASSWORD`].
     pub async fn login(&self, username: &str) -> Result<Session> {
+        self.login_with(username, crate::PASSWORD).await
+    }
+
+    /// `POST /api/session` with another password (demo or fixture accounts).
+    pub async fn login_with(&self, username: &str, password: &str) -> Result<Session> {
         let resp = self
             .http
             .post(format!("{}/api/session", self.base))
-            .json(&json!({ "username": username, "password": crate::PASSWORD }))
+            .json(&json!({ "username": username, "password": password }))
             .send()
             .await?;
         let v = expect_json(resp, 200, "POST /api/session").await?;
@@ -98,7 +104,7 @@ impl Api {
     }
 
     /// `POST /api/topics` as `staff`; answers `(topic id, draft doc id)`.
-    pub async fn create_topic(&self, staff: &Session, title: &str) -> Result<(i64, i64)> {
+    pub async fn create_topic(&self, staff: &Session, title: &str) -> Result<(i64, DocId)> {
         let resp = self
             .http
             .post(format!("{}/api/topics", self.base))
@@ -108,7 +114,7 @@ impl Api {
             .await?;
         let v = expect_json(resp, 201, "POST /api/topics").await?;
         let topic = v["id"].as_i64().context("topic without id")?;
-        let doc = v["draft_doc"].as_i64().context("topic without draft_doc")?;
+        let doc = doc_id(&v["draft_doc"]).context("topic without draft_doc")?;
         Ok((topic, doc))
     }
 
@@ -132,7 +138,7 @@ impl Api {
     }
 
     /// `GET /api/docs/{id}` as `who`.
-    pub async fn doc(&self, who: &Session, doc: i64) -> Result<Value> {
+    pub async fn doc(&self, who: &Session, doc: DocId) -> Result<Value> {
         let resp = self
             .http
             .get(format!("{}/api/docs/{doc}", self.base))
@@ -143,7 +149,7 @@ impl Api {
     }
 
     /// The merged Markdown body of a draft, from `GET /api/docs/{id}`.
-    pub async fn draft_body(&self, who: &Session, doc: i64) -> Result<String> {
+    pub async fn draft_body(&self, who: &Session, doc: DocId) -> Result<String> {
         let v = self.doc(who, doc).await?;
         v["content"]["body"]
             .as_str()
@@ -175,7 +181,7 @@ pub struct Committee {
     pub outsider: Session,
     pub topic: i64,
     /// The draft document of `topic`.
-    pub doc: i64,
+    pub doc: DocId,
 }
 
 impl Committee {
@@ -203,7 +209,7 @@ impl Committee {
             members: sessions,
             outsider,
             topic: 0,
-            doc: 0,
+            doc: DocId::legacy(0),
         };
         let (topic, doc) = c.new_topic(api, "协商议题 test").await?;
         c.topic = topic;
@@ -212,10 +218,19 @@ impl Committee {
     }
 
     /// Another topic with the same participants; answers `(topic, draft doc)`.
-    pub async fn new_topic(&self, api: &Api, title: &str) -> Result<(i64, i64)> {
+    pub async fn new_topic(&self, api: &Api, title: &str) -> Result<(i64, DocId)> {
         let (topic, doc) = api.create_topic(&self.staff, title).await?;
         let ids: Vec<i64> = self.members.iter().map(|m| m.user_id).collect();
         api.set_participants(&self.staff, topic, &ids).await?;
         Ok((topic, doc))
     }
+}
+
+/// A document id as the API writes it (a UUID string).
+pub fn doc_id(v: &Value) -> Result<DocId> {
+    let text = v
+        .as_str()
+        .with_context(|| format!("not a document id: {v}"))?;
+    text.parse::<DocId>()
+        .with_context(|| format!("not a document id: {text:?}"))
 }

@@ -4,6 +4,7 @@
 
 use anyhow::{Context, Result};
 use serde_json::Value;
+use xieshang_shared::DocId;
 
 use crate::{Api, Session};
 
@@ -62,7 +63,7 @@ impl Records {
     }
 
     /// `GET /docs/{doc}/versions`.
-    pub async fn versions(&self, who: &Session, doc: i64) -> Result<Vec<Value>> {
+    pub async fn versions(&self, who: &Session, doc: DocId) -> Result<Vec<Value>> {
         let (status, v) = self
             .call(who, "GET", &format!("/docs/{doc}/versions"), None)
             .await?;
@@ -71,7 +72,7 @@ impl Records {
     }
 
     /// The current version's name, from the versions listing.
-    pub async fn current_version(&self, who: &Session, doc: i64) -> Result<String> {
+    pub async fn current_version(&self, who: &Session, doc: DocId) -> Result<String> {
         let list = self.versions(who, doc).await?;
         let last = list.last().context("no versions")?;
         anyhow::ensure!(
@@ -85,7 +86,7 @@ impl Records {
     }
 
     /// `POST /docs/{doc}/signoffs {"version"}`.
-    pub async fn sign(&self, who: &Session, doc: i64, version: &str) -> Result<(u16, Value)> {
+    pub async fn sign(&self, who: &Session, doc: DocId, version: &str) -> Result<(u16, Value)> {
         let body = serde_json::json!({ "version": version });
         self.call(who, "POST", &format!("/docs/{doc}/signoffs"), Some(body))
             .await
@@ -95,7 +96,7 @@ impl Records {
     pub async fn finalize(
         &self,
         who: &Session,
-        doc: i64,
+        doc: DocId,
         version: &str,
         absent_reason: Option<&str>,
     ) -> Result<(u16, Value)> {
@@ -108,7 +109,7 @@ impl Records {
     }
 
     /// `GET /docs/{doc}/export?format=…` as bytes with its headers.
-    pub async fn export(&self, who: &Session, doc: i64, format: &str) -> Result<Download> {
+    pub async fn export(&self, who: &Session, doc: DocId, format: &str) -> Result<Download> {
         let resp = self
             .http
             .get(format!("{}/docs/{doc}/export?format={format}", self.base))

@@ -72,7 +72,16 @@ impl TestServer {
         backend: Backend,
         tweak: impl FnOnce(&mut Config),
     ) -> Result<TestServer> {
-        let dir = tempfile::tempdir()?;
+        Self::start_in(tempfile::tempdir()?, backend, tweak).await
+    }
+
+    /// Starts a server over a data dir the caller prepared (for example a
+    /// SQLite file `xieshang.db` made by an earlier release).
+    pub async fn start_in(
+        dir: TempDir,
+        backend: Backend,
+        tweak: impl FnOnce(&mut Config),
+    ) -> Result<TestServer> {
         let mut config = Config::for_data_dir(dir.path().to_path_buf());
         config.storage.database_url = backend.database_url().map(str::to_string);
         tweak(&mut config);

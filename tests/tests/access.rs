@@ -48,7 +48,7 @@ async fn sync_socket_admits_only_participants() -> Result<()> {
         ),
         (
             "no such document",
-            api.ws_url(c.doc + 1_000_000, Some(&member.token), true),
+            api.ws_url(xieshang_shared::DocId::mint(), Some(&member.token), true),
             404,
         ),
         ("participant", ws(Some(&member.token)), 101),

@@ -325,8 +325,8 @@ struct Fixture {
     server: TestServer,
     sessions: Vec<(Role, Session)>,
     topic: i64,
-    doc: i64,
-    final_doc: i64,
+    doc: xieshang_shared::DocId,
+    final_doc: xieshang_shared::DocId,
     version: String,
 }
 

@@ -25,7 +25,7 @@ const PARAGRAPHS: [(&str, &str); 3] = [
 async fn authorship(
     r: &Records,
     who: &xieshang_tests::Session,
-    doc: i64,
+    doc: xieshang_shared::DocId,
     version: Option<&str>,
 ) -> Result<Vec<(String, Vec<(i64, u64)>)>> {
     let path = match version {

@@ -270,7 +270,11 @@ async fn read_only_after_finalization(backend: Backend) -> Result<()> {
 
 /// Runs tests/node/readonly.mjs; answers "refused", or "skipped" when `node` or
 /// its packages are missing outside CI (under CI that fails: [`xieshang_tests::skip_or_fail`]).
-async fn stock_yjs_refused(base: &str, doc: i64, token: &str) -> Result<&'static str> {
+async fn stock_yjs_refused(
+    base: &str,
+    doc: xieshang_shared::DocId,
+    token: &str,
+) -> Result<&'static str> {
     let Some(node_dir) = xieshang_tests::stock_yjs_dir("canonical") else {
         return Ok("skipped");
     };

@@ -201,8 +201,11 @@ async fn bulletin_exports_and_followup() -> Result<()> {
     let (status, am) = r
         .call(&c.staff, "POST", &format!("/docs/{doc}/amend"), None)
         .await?;
-    ensure!(status == 201 && am["amends"] == doc, "{tag}: {status} {am}");
-    let new_doc = am["id"].as_i64().context("amendment id")?;
+    ensure!(
+        status == 201 && am["amends"] == doc.to_string(),
+        "{tag}: {status} {am}"
+    );
+    let new_doc = xieshang_tests::api::doc_id(&am["id"]).context("amendment id")?;
     let body = server.api.draft_body(&c.members[0], new_doc).await?;
     ensure!(body == BODY, "{tag}: amendment body {body:?}");
     let d: Value = server.api.doc(&c.members[0], new_doc).await?;

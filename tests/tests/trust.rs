@@ -38,7 +38,11 @@ fn node_dir(test: &str) -> Option<std::path::PathBuf> {
 }
 
 /// The authors the server reports for the whole document: user id → chars.
-async fn authorship(r: &Records, who: &Session, doc: i64) -> Result<Vec<(i64, i64)>> {
+async fn authorship(
+    r: &Records,
+    who: &Session,
+    doc: xieshang_shared::DocId,
+) -> Result<Vec<(i64, i64)>> {
     let (status, body) = r
         .call(who, "GET", &format!("/docs/{doc}/authorship"), None)
         .await?;
@@ -195,7 +199,7 @@ async fn draft_to_finalize(
     c: &Committee,
     r: &Records,
     title: &str,
-) -> Result<(i64, String)> {
+) -> Result<(xieshang_shared::DocId, String)> {
     let (_, doc) = c.new_topic(&server.api, title).await?;
     let mut a = TestClient::new("A");
     a.connect(&server.api.ws_url(doc, Some(&c.members[0].token), true))
@@ -458,7 +462,7 @@ async fn a_snapshot_never_replaces_a_newer_one() -> Result<()> {
         let server = TestServer::start(backend).await?;
         let c = server.committee(1).await?;
         let db = &server.state().db;
-        let doc = xieshang_shared::DocId(c.doc);
+        let doc = c.doc;
         // Two owners' compactions arriving out of order: the newer (upto 20)
         // first, then an older one (upto 10) that an evicted owner still ran.
         docs::compact(db, doc, 20, b"newer", b"sv20").await?;

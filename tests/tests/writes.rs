@@ -112,9 +112,8 @@ async fn topics_appear_whole(backend: Backend) -> Result<()> {
         list.len()
     );
     for t in &created {
-        let draft = t["draft_doc"]
-            .as_i64()
-            .context("a topic without draft_doc")?;
+        let draft =
+            xieshang_tests::api::doc_id(&t["draft_doc"]).context("a topic without draft_doc")?;
         let doc = server.api.doc(&c.staff, draft).await?;
         ensure!(
             doc["kind"] == "draft" && doc["topic"] == t["id"],
@@ -143,7 +142,7 @@ async fn a_topic_is_never_listed_without_its_draft_postgres() -> Result<()> {
 }
 
 /// Rows of `doc_versions` for `doc`, read from the server's own database.
-async fn version_rows(server: &TestServer, doc: i64) -> Result<i64> {
+async fn version_rows(server: &TestServer, doc: xieshang_shared::DocId) -> Result<i64> {
     let db = &server.state().db;
     let n: i64 = xieshang_server::on_db!(db, pool => sqlx::query_scalar(
         "SELECT COUNT(*) FROM doc_versions WHERE doc_id = $1",

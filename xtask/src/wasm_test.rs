@@ -66,7 +66,7 @@ pub fn run(ws: &Workspace, server_bin: Option<&Path>) -> Result<()> {
     if let Some(s) = &server {
         cmd.env("XIESHANG_WASM_SYNC_ORIGIN", format!("http://{}", s.addr))
             .env("XIESHANG_WASM_SYNC_TOKEN", &s.token)
-            .env("XIESHANG_WASM_SYNC_DOC", s.doc.to_string());
+            .env("XIESHANG_WASM_SYNC_DOC", &s.doc);
     }
     let result = sh::run(&mut cmd);
     drop(server);
@@ -95,7 +95,8 @@ struct DemoServer {
     data: PathBuf,
     addr: SocketAddr,
     token: String,
-    doc: i64,
+    /// The draft the browser tests sync (a document id, UUID text).
+    doc: String,
 }
 
 impl DemoServer {
@@ -121,7 +122,7 @@ impl DemoServer {
             data,
             addr,
             token: String::new(),
-            doc: 0,
+            doc: String::new(),
         };
         server.wait_healthy()?;
         let login = format!(r#"{{"username":"{DEMO_USER}","password":"{DEMO_PASSWORD}"}}"#);
@@ -134,7 +135,7 @@ impl DemoServer {
         if status != 200 {
             bail!("GET /api/topics answered {status}");
         }
-        server.doc = json_number(&body, "draft_doc").context("no demo topic with a draft")?;
+        server.doc = json_string(&body, "draft_doc").context("no demo topic with a draft")?;
         println!(
             "sync server for the browser tests: http://{addr}, draft {}",
             server.doc
@@ -204,29 +205,19 @@ fn json_string(json: &str, key: &str) -> Option<String> {
     Some(json[start..start + len].to_owned())
 }
 
-/// The first `"key":number` in a JSON text.
-fn json_number(json: &str, key: &str) -> Option<i64> {
-    let start = json.find(&format!("\"{key}\":"))? + key.len() + 3;
-    let digits: String = json[start..]
-        .trim_start()
-        .chars()
-        .take_while(|c| c.is_ascii_digit())
-        .collect();
-    digits.parse().ok()
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{json_number, json_string};
+    use super::json_string;
 
     #[test]
     fn finds_fields_in_compact_json() {
         let json = r#"{"token":"abc.def","user":{"id":3}}"#;
         assert_eq!(json_string(json, "token").as_deref(), Some("abc.def"));
+        let topics = r#"[{"id":1,"draft_doc":"0190b7e0-7a1c-7d4e-8f00-1234567890ab"}]"#;
         assert_eq!(
-            json_number(r#"[{"id":1,"draft_doc": 42}]"#, "draft_doc"),
-            Some(42)
+            json_string(topics, "draft_doc").as_deref(),
+            Some("0190b7e0-7a1c-7d4e-8f00-1234567890ab")
         );
-        assert_eq!(json_number("{}", "draft_doc"), None);
+        assert_eq!(json_string("{}", "draft_doc"), None);
     }
 }

@@ -59,13 +59,14 @@ mod tests {
             )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{topic}");
-        let draft = topic["draft_doc"].as_i64().unwrap();
+        let draft = topic["draft_doc"].as_str().unwrap().to_owned();
+        assert!(draft.parse::<xieshang_shared::DocId>().is_ok(), "{draft}");
 
         let (status, doc) = app
             .call("GET", &format!("/docs/{draft}"), Some(&staff), None)
             .await;
         assert_eq!(status, StatusCode::OK, "{doc}");
-        assert_eq!(doc["id"].as_i64(), Some(draft));
+        assert_eq!(doc["id"].as_str(), Some(draft.as_str()));
         assert_eq!(doc["kind"], "draft");
         assert_eq!(doc["topic"], topic["id"]);
         assert_eq!(doc["finalized"], false);

@@ -137,7 +137,7 @@ async fn add_instruction(
 
 #[derive(Debug, Deserialize)]
 struct AuditQuery {
-    doc: Option<i64>,
+    doc: Option<DocId>,
 }
 
 async fn list_audit(
@@ -148,7 +148,7 @@ async fn list_audit(
     if !user.role.manages_topics() {
         return Err(AppError::Forbidden);
     }
-    let entries = audit::list(&state.db, q.doc.map(DocId), 1000).await?;
+    let entries = audit::list(&state.db, q.doc, 1000).await?;
     Ok(Json(
         serde_json::to_value(entries).map_err(|e| AppError::Internal(e.to_string()))?,
     ))

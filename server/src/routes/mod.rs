@@ -85,6 +85,29 @@ pub struct ApiPath<T>(pub T);
 #[from_request(via(axum::extract::Query), rejection(AppError))]
 pub struct ApiQuery<T>(pub T);
 
+/// The body of a create whose every field is optional: an empty body is
+/// `T::default()`, anything else must be JSON of `T` (400 `bad_json`).
+pub fn optional_json<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Result<T, AppError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body).map_err(|e| AppError::bad_request("bad_json", e.to_string()))
+}
+
+/// The `"id"` of a create request, minted by its creator (DESIGN "Ids minted
+/// anywhere"): a UUIDv7, else 400 `bad_id`. `None` lets the server mint one.
+pub fn client_minted(
+    id: Option<xieshang_shared::DocId>,
+) -> Result<Option<xieshang_shared::DocId>, AppError> {
+    match id {
+        Some(id) if !id.is_mintable() => Err(AppError::bad_request(
+            "bad_id",
+            "an \"id\" must be a UUIDv7 in lowercase hyphenated form, minted by its creator",
+        )),
+        other => Ok(other),
+    }
+}
+
 impl From<JsonRejection> for AppError {
     fn from(rejection: JsonRejection) -> Self {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {

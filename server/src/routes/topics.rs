@@ -3,19 +3,20 @@
 //! Staff, leaders and admins manage topics; members see the topics they take
 //! part in and may add records to them.
 
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
-use xieshang_shared::{ConsultationForm, DocKind, NewTopic, Stage, Topic, TopicId, UserId};
+use xieshang_shared::{ConsultationForm, DocId, NewTopic, Stage, Topic, TopicId, UserId};
 
 use crate::access;
 use crate::auth::AuthUser;
-use crate::db::queries::{topics, users};
+use crate::db::queries::{docs, topics, users};
 use crate::error::{AppError, Result};
-use crate::routes::{ApiJson, ApiPath};
+use crate::routes::{client_minted, optional_json, ApiJson, ApiPath};
 use crate::state::AppState;
 
 /// The routes of this module.
@@ -150,21 +151,44 @@ async fn set_participants(
         .ok_or(AppError::NotFound)
 }
 
+/// The body of `POST /topics/{id}/records`: all optional, may be empty.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RecordInput {
+    /// Minted by the creator (the browser, offline too): makes the create
+    /// idempotent. Without it the server mints one.
+    #[serde(default)]
+    id: Option<DocId>,
+}
+
+/// 201 with the new record; 200 with it when the same creator sent the same
+/// `"id"` before (a retry); 409 `id_conflict` when the id is someone else's.
 async fn create_record(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     ApiPath(id): ApiPath<TopicId>,
+    body: Bytes,
 ) -> Result<(StatusCode, Json<serde_json::Value>)> {
+    let input: RecordInput = optional_json(&body)?;
+    let doc_id = client_minted(input.id)?;
     if !topics::exists(&state.db, id).await? {
         return Err(AppError::NotFound);
     }
     if !access::can_record(&state, &user, id).await? {
         return Err(AppError::Forbidden);
     }
-    let doc = topics::create_record(&state.db, id).await?;
+    let created = topics::create_record(&state.db, id, doc_id, Some(user.id)).await?;
+    let status = match created {
+        docs::Created::New(_) => StatusCode::CREATED,
+        docs::Created::Existing(_) => StatusCode::OK,
+    };
+    let doc = created.info();
+    tracing::info!(doc = %doc.id, topic = %id, by = %user.id, status = status.as_u16(), "record created");
     Ok((
-        StatusCode::CREATED,
-        Json(json!({ "id": doc, "kind": DocKind::Record, "topic": id })),
+        status,
+        Json(
+            json!({ "id": doc.id, "kind": doc.kind, "topic": doc.topic, "finalized": doc.finalized }),
+        ),
     ))
 }
 
@@ -234,7 +258,7 @@ mod tests {
             .call("GET", &format!("/topics/{id}"), Some(&member), None)
             .await;
         assert_eq!(status, StatusCode::FORBIDDEN);
-        let draft = topic["draft_doc"].as_i64().unwrap();
+        let draft = topic["draft_doc"].as_str().unwrap().to_owned();
         let (status, _) = app
             .call("GET", &format!("/docs/{draft}"), Some(&member), None)
             .await;

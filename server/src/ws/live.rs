@@ -218,7 +218,7 @@ mod tests {
         Registration {
             id: ConnId(id),
             user: UserId(user),
-            doc: DocId(1),
+            doc: DocId::legacy(1),
             topic: None,
             session: format!("s{user}"),
             closer: Arc::new(watch::channel(None).0),

@@ -59,10 +59,7 @@ async fn upgrade(
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Result<Response, AppError> {
-    let doc = doc_id
-        .parse::<i64>()
-        .map(DocId)
-        .map_err(|_| AppError::NotFound)?;
+    let doc = doc_id.parse::<DocId>().map_err(|_| AppError::NotFound)?;
     check_origin(&state, &headers)?;
     let (user, claims) =
         crate::auth::authenticate_session(&state, &headers, query.token.as_deref()).await?;

@@ -233,14 +233,14 @@ mod tests {
             responsible_dept: None,
             responsible_person: None,
             due: None,
-            draft_doc: DocId(10),
+            draft_doc: DocId::legacy(10),
             record_docs: vec![],
             participants: vec![UserId(2)],
         };
         let v = serde_json::to_value(&topic).unwrap_or_default();
         assert_eq!(v["form"], "meeting");
         assert_eq!(v["stage"], "research");
-        assert_eq!(v["draft_doc"], 10);
+        assert_eq!(v["draft_doc"], "00000000-0000-7000-8000-00000000000a");
         assert_eq!(v["record_docs"], serde_json::json!([]));
         assert_eq!(v["participants"], serde_json::json!([2]));
         let back: Option<Topic> = serde_json::from_value(v).ok();

@@ -138,7 +138,7 @@ impl Target {
                         self.token.as_deref(),
                     )
                     .await?;
-                let doc = v["draft_doc"].as_i64().context("topic without draft_doc")?;
+                let doc = xieshang_tests::api::doc_id(&v["draft_doc"])?;
                 self.doc_ref(&doc.to_string()).await
             }
             Kind::YSweet => {

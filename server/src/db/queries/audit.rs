@@ -12,7 +12,7 @@ use crate::on_db;
 #[derive(Debug, Clone, Serialize)]
 pub struct AuditEntry {
     pub id: i64,
-    pub doc: Option<i64>,
+    pub doc: Option<DocId>,
     pub user_id: Option<i64>,
     pub action: String,
     pub detail: Value,
@@ -31,7 +31,7 @@ pub async fn record(
     on_db!(db, pool => sqlx::query(
         "INSERT INTO audit_log (doc_id, user_id, action, detail, at) VALUES ($1, $2, $3, $4, $5)",
     )
-    .bind(doc.map(|d| d.0))
+    .bind(doc)
     .bind(user.map(|u| u.0))
     .bind(action)
     .bind(detail.to_string())
@@ -42,7 +42,7 @@ pub async fn record(
 }
 
 /// A row of `audit_log`: id, doc, user, action, detail (JSON text), at.
-type Row = (i64, Option<i64>, Option<i64>, String, String, i64);
+type Row = (i64, Option<DocId>, Option<i64>, String, String, i64);
 
 /// The entries of `doc` (or of every document), oldest first, at most `limit`.
 pub async fn list(db: &Db, doc: Option<DocId>, limit: i64) -> sqlx::Result<Vec<AuditEntry>> {
@@ -50,7 +50,7 @@ pub async fn list(db: &Db, doc: Option<DocId>, limit: i64) -> sqlx::Result<Vec<A
         "SELECT id, doc_id, user_id, action, detail, at FROM audit_log \
          WHERE ($1 IS NULL OR doc_id = $1) ORDER BY id LIMIT $2",
     )
-    .bind(doc.map(|d| d.0))
+    .bind(doc)
     .bind(limit)
     .fetch_all(pool)
     .await?);

@@ -51,12 +51,17 @@ impl StoredDoc {
     }
 }
 
-fn info_from(id: i64, kind: String, topic: Option<i64>, finalized: bool) -> sqlx::Result<DocInfo> {
+fn info_from(
+    id: DocId,
+    kind: String,
+    topic: Option<i64>,
+    finalized: bool,
+) -> sqlx::Result<DocInfo> {
     let kind = kind
         .parse::<DocKind>()
         .map_err(|e| sqlx::Error::Decode(format!("docs.kind: {e}").into()))?;
     Ok(DocInfo {
-        id: DocId(id),
+        id,
         kind,
         topic: topic.map(TopicId),
         finalized,
@@ -66,7 +71,7 @@ fn info_from(id: i64, kind: String, topic: Option<i64>, finalized: bool) -> sqlx
 /// The document's row, or `None` if there is no such document.
 pub async fn doc_info(db: &Db, id: DocId) -> sqlx::Result<Option<DocInfo>> {
     let row = on_db!(db, pool => sqlx::query("SELECT id, kind, topic_id, finalized FROM docs WHERE id = $1")
-        .bind(id.0)
+        .bind(id)
         .fetch_optional(pool)
         .await?
         .map(|r| info_from(r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?))
@@ -74,22 +79,98 @@ pub async fn doc_info(db: &Db, id: DocId) -> sqlx::Result<Option<DocInfo>> {
     row
 }
 
-/// Creates an empty document of `kind`, optionally belonging to a topic.
-pub async fn create_doc(db: &Db, kind: DocKind, topic: Option<TopicId>) -> sqlx::Result<DocId> {
-    let id: i64 = on_db!(db, pool => sqlx::query_scalar(
-        "INSERT INTO docs (kind, topic_id, finalized, created_at) VALUES ($1, $2, FALSE, $3) RETURNING id",
+/// A document to create, under an id its creator minted (DESIGN "Ids minted
+/// anywhere"): the browser, offline too, or the server itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDoc {
+    pub id: DocId,
+    pub kind: DocKind,
+    pub topic: Option<TopicId>,
+    /// Who creates it; `None` for documents the server makes on its own.
+    pub by: Option<UserId>,
+}
+
+impl NewDoc {
+    /// A document the server creates for `by` under a freshly minted id.
+    pub fn minted(kind: DocKind, topic: Option<TopicId>, by: Option<UserId>) -> NewDoc {
+        NewDoc {
+            id: DocId::mint(),
+            kind,
+            topic,
+            by,
+        }
+    }
+}
+
+/// What a create came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Created {
+    /// A new, empty document.
+    New(DocInfo),
+    /// The same creator asked for the same document before: it is answered as
+    /// it is (a retried request, an answer lost on the way back).
+    Existing(DocInfo),
+}
+
+impl Created {
+    pub fn info(&self) -> &DocInfo {
+        match self {
+            Created::New(info) | Created::Existing(info) => info,
+        }
+    }
+}
+
+/// Creates an empty document, idempotent on its id: the same id again from
+/// the same creator, for the same kind and topic, is [`Created::Existing`];
+/// from anyone else, or for anything else, 409 `id_conflict`. One statement
+/// decides (`ON CONFLICT DO NOTHING`), so two racing requests make one row.
+pub async fn create(db: &Db, new: &NewDoc) -> crate::error::Result<Created> {
+    let inserted = on_db!(db, pool => sqlx::query(
+        "INSERT INTO docs (id, kind, topic_id, finalized, created_at, created_by) \
+         VALUES ($1, $2, $3, FALSE, $4, $5) ON CONFLICT (id) DO NOTHING",
     )
-    .bind(kind.as_str())
-    .bind(topic.map(|t| t.0))
+    .bind(new.id)
+    .bind(new.kind.as_str())
+    .bind(new.topic.map(|t| t.0))
     .bind(now_ms())
-    .fetch_one(pool)
+    .bind(new.by.map(|u| u.0))
+    .execute(pool)
+    .await?
+    .rows_affected());
+    if inserted == 1 {
+        return Ok(Created::New(DocInfo {
+            id: new.id,
+            kind: new.kind,
+            topic: new.topic,
+            finalized: false,
+        }));
+    }
+    let by: Option<Option<i64>> = on_db!(db, pool => sqlx::query_scalar(
+        "SELECT created_by FROM docs WHERE id = $1",
+    )
+    .bind(new.id)
+    .fetch_optional(pool)
     .await?);
-    Ok(DocId(id))
+    let existing = doc_info(db, new.id).await?;
+    match (existing, by.flatten()) {
+        (Some(info), Some(by))
+            if Some(UserId(by)) == new.by && info.kind == new.kind && info.topic == new.topic =>
+        {
+            Ok(Created::Existing(info))
+        }
+        _ => Err(crate::error::AppError::conflict(
+            "id_conflict",
+            format!(
+                "document {} already exists and is not this creation",
+                new.id
+            ),
+        )),
+    }
 }
 
 /// Every document of a topic, oldest first.
 pub async fn topic_docs(db: &Db, topic: TopicId) -> sqlx::Result<Vec<DocInfo>> {
-    on_db!(db, pool => sqlx::query("SELECT id, kind, topic_id, finalized FROM docs WHERE topic_id = $1 ORDER BY id")
+    on_db!(db, pool => sqlx::query("SELECT id, kind, topic_id, finalized FROM docs WHERE topic_id = $1 ORDER BY created_at, id")
         .bind(topic.0)
         .fetch_all(pool)
         .await?
@@ -129,13 +210,13 @@ pub async fn load(db: &Db, doc: DocId) -> sqlx::Result<StoredDoc> {
     on_db!(db, pool => {
         let snapshot: Option<(i64, Vec<u8>)> =
             sqlx::query_as("SELECT upto_seq, state FROM doc_snapshots WHERE doc_id = $1")
-                .bind(doc.0)
+                .bind(doc)
                 .fetch_optional(pool)
                 .await?;
         let after = snapshot.as_ref().map(|(s, _)| *s).unwrap_or(0);
         let updates: Vec<(i64, Vec<u8>)> =
             sqlx::query_as("SELECT seq, data FROM doc_updates WHERE doc_id = $1 AND seq > $2 ORDER BY seq")
-                .bind(doc.0)
+                .bind(doc)
                 .bind(after)
                 .fetch_all(pool)
                 .await?;
@@ -148,7 +229,7 @@ pub async fn authors(db: &Db, doc: DocId) -> sqlx::Result<Vec<(u64, UserId)>> {
     let rows: Vec<(i64, i64)> = on_db!(db, pool => sqlx::query_as(
         "SELECT client_id, user_id FROM doc_authors WHERE doc_id = $1",
     )
-    .bind(doc.0)
+    .bind(doc)
     .fetch_all(pool)
     .await?);
     Ok(rows
@@ -166,7 +247,7 @@ pub async fn append_batch(db: &Db, batch: &[(DocId, Vec<NewUpdate>)]) -> sqlx::R
         for (doc, updates) in batch {
             for u in updates {
                 sqlx::query("INSERT INTO doc_updates (doc_id, seq, data, user_id, at) VALUES ($1, $2, $3, $4, $5)")
-                    .bind(doc.0)
+                    .bind(doc)
                     .bind(u.seq)
                     .bind(&u.data)
                     .bind(u.user.map(|u| u.0))
@@ -179,7 +260,7 @@ pub async fn append_batch(db: &Db, batch: &[(DocId, Vec<NewUpdate>)]) -> sqlx::R
                         "INSERT INTO doc_authors (doc_id, client_id, user_id, at) VALUES ($1, $2, $3, $4) \
                          ON CONFLICT (doc_id, client_id) DO NOTHING",
                     )
-                    .bind(doc.0)
+                    .bind(doc)
                     .bind(*client as i64)
                     .bind(user.0)
                     .bind(at)
@@ -212,7 +293,7 @@ pub async fn compact(
              state_vector = excluded.state_vector, at = excluded.at \
              WHERE doc_snapshots.upto_seq < excluded.upto_seq",
         )
-        .bind(doc.0)
+        .bind(doc)
         .bind(upto_seq)
         .bind(state)
         .bind(state_vector)
@@ -220,7 +301,7 @@ pub async fn compact(
         .execute(&mut *tx)
         .await?;
         sqlx::query("DELETE FROM doc_updates WHERE doc_id = $1 AND seq <= $2")
-            .bind(doc.0)
+            .bind(doc)
             .bind(upto_seq)
             .execute(&mut *tx)
             .await?;

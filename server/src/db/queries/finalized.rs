@@ -16,7 +16,7 @@ use crate::records::DocState;
 /// The finalized version as the API returns it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct FinalizedVersion {
-    pub doc: i64,
+    pub doc: DocId,
     pub version: String,
     pub hash: String,
     pub text: String,
@@ -67,7 +67,7 @@ pub async fn finalize(db: &Db, new: NewFinalized<'_>) -> sqlx::Result<FinalizedV
             "INSERT INTO finalized_versions (doc_id, version, hash, text, state, signoffs, absent, absent_reason, \
              finalized_by, bulletin_no, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
-        .bind(new.doc.0)
+        .bind(new.doc)
         .bind(&s.version)
         .bind(&s.hash)
         .bind(&s.text)
@@ -84,7 +84,7 @@ pub async fn finalize(db: &Db, new: NewFinalized<'_>) -> sqlx::Result<FinalizedV
             "INSERT INTO doc_versions (doc_id, version, hash, text, state, reason, by_user, at) \
              VALUES ($1, $2, $3, $4, $5, 'finalize', $6, $7) ON CONFLICT (doc_id, version) DO NOTHING",
         )
-        .bind(new.doc.0)
+        .bind(new.doc)
         .bind(&s.version)
         .bind(&s.hash)
         .bind(&s.text)
@@ -94,14 +94,14 @@ pub async fn finalize(db: &Db, new: NewFinalized<'_>) -> sqlx::Result<FinalizedV
         .execute(&mut *tx)
         .await?;
         sqlx::query("UPDATE docs SET finalized = TRUE WHERE id = $1")
-            .bind(new.doc.0)
+            .bind(new.doc)
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
         n
     });
     Ok(FinalizedVersion {
-        doc: new.doc.0,
+        doc: new.doc,
         version: s.version.clone(),
         hash: s.hash.clone(),
         text: s.text.clone(),
@@ -133,7 +133,7 @@ pub async fn get(db: &Db, doc: DocId) -> sqlx::Result<Option<(FinalizedVersion, 
         "SELECT version, hash, text, state, signoffs, absent, absent_reason, finalized_by, bulletin_no, at \
          FROM finalized_versions WHERE doc_id = $1",
     )
-    .bind(doc.0)
+    .bind(doc)
     .fetch_optional(pool)
     .await?);
     let Some((version, hash, text, state, signoffs, absent, absent_reason, by, no, at)) = row
@@ -144,7 +144,7 @@ pub async fn get(db: &Db, doc: DocId) -> sqlx::Result<Option<(FinalizedVersion, 
         sqlx::Error::Decode(format!("finalized_versions.{what}: {e}").into())
     };
     let fv = FinalizedVersion {
-        doc: doc.0,
+        doc,
         version,
         hash,
         text,
@@ -168,16 +168,21 @@ pub async fn create_amendment(
     seed: (Vec<u8>, u64),
     by: UserId,
 ) -> sqlx::Result<DocId> {
-    let id: i64 = on_db!(db, pool => sqlx::query_scalar(
-        "INSERT INTO docs (kind, topic_id, finalized, created_at, amends) VALUES ($1, $2, FALSE, $3, $4) RETURNING id",
+    let id = DocId::mint();
+    on_db!(db, pool => sqlx::query(
+        "INSERT INTO docs (id, kind, topic_id, finalized, created_at, amends, created_by) \
+         VALUES ($1, $2, $3, FALSE, $4, $5, $6)",
     )
+    .bind(id)
     .bind(kind.as_str())
     .bind(topic.map(|t| t.0))
     .bind(now_ms())
-    .bind(amends.0)
-    .fetch_one(pool)
-    .await?);
-    super::docs::append_update(db, DocId(id), &seed.0, Some(by)).await?;
+    .bind(amends)
+    .bind(by.0)
+    .execute(pool)
+    .await
+    .map(drop))?;
+    super::docs::append_update(db, id, &seed.0, Some(by)).await?;
     on_db!(db, pool => sqlx::query("INSERT INTO doc_authors (doc_id, client_id, user_id, at) VALUES ($1, $2, $3, $4)")
         .bind(id)
         .bind(seed.1 as i64)
@@ -186,13 +191,13 @@ pub async fn create_amendment(
         .execute(pool)
         .await
         .map(|_| ()))?;
-    Ok(DocId(id))
+    Ok(id)
 }
 
 /// The document `doc` amends, if it is an amendment.
-pub async fn amends(db: &Db, doc: DocId) -> sqlx::Result<Option<i64>> {
-    let v: Option<Option<i64>> = on_db!(db, pool => sqlx::query_scalar("SELECT amends FROM docs WHERE id = $1")
-        .bind(doc.0)
+pub async fn amends(db: &Db, doc: DocId) -> sqlx::Result<Option<DocId>> {
+    let v: Option<Option<DocId>> = on_db!(db, pool => sqlx::query_scalar("SELECT amends FROM docs WHERE id = $1")
+        .bind(doc)
         .fetch_optional(pool)
         .await?);
     Ok(v.flatten())

@@ -54,7 +54,7 @@ pub async fn get(db: &Db, doc: DocId) -> sqlx::Result<(Followup, Option<i64>, Op
     let row: Option<(String, String, String, String, Option<i64>, i64)> = on_db!(db, pool => sqlx::query_as(
         "SELECT sent_to, adoption, units, note, updated_by, updated_at FROM followups WHERE doc_id = $1",
     )
-    .bind(doc.0)
+    .bind(doc)
     .fetch_optional(pool)
     .await?);
     let Some((sent_to, adoption, units, note, by, at)) = row else {
@@ -79,7 +79,7 @@ pub async fn put(db: &Db, doc: DocId, f: &Followup, by: UserId) -> sqlx::Result<
          adoption = excluded.adoption, units = excluded.units, note = excluded.note, \
          updated_by = excluded.updated_by, updated_at = excluded.updated_at",
     )
-    .bind(doc.0)
+    .bind(doc)
     .bind(json(&f.sent_to))
     .bind(&f.adoption)
     .bind(json(&f.units))
@@ -101,7 +101,7 @@ pub async fn add_instruction(
     on_db!(db, pool => sqlx::query_scalar(
         "INSERT INTO instructions (doc_id, leader, date, content, added_by, at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
-    .bind(doc.0)
+    .bind(doc)
     .bind(&i.leader)
     .bind(&i.date)
     .bind(&i.content)
@@ -116,7 +116,7 @@ pub async fn instructions(db: &Db, doc: DocId) -> sqlx::Result<Vec<Instruction>>
     let rows: Vec<(i64, String, String, String)> = on_db!(db, pool => sqlx::query_as(
         "SELECT id, leader, date, content FROM instructions WHERE doc_id = $1 ORDER BY id",
     )
-    .bind(doc.0)
+    .bind(doc)
     .fetch_all(pool)
     .await?);
     Ok(rows

@@ -25,7 +25,7 @@ pub async fn add(db: &Db, doc: DocId, version: &str, user: UserId) -> sqlx::Resu
         "INSERT INTO signoffs (doc_id, version, user_id, at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (doc_id, version, user_id) DO NOTHING",
     )
-    .bind(doc.0)
+    .bind(doc)
     .bind(version)
     .bind(user.0)
     .bind(now_ms())
@@ -40,7 +40,7 @@ pub async fn list(db: &Db, doc: DocId) -> sqlx::Result<Vec<Signoff>> {
         "SELECT s.version, s.user_id, u.display_name, s.at FROM signoffs s JOIN users u ON u.id = s.user_id \
          WHERE s.doc_id = $1 ORDER BY s.id",
     )
-    .bind(doc.0)
+    .bind(doc)
     .fetch_all(pool)
     .await?);
     Ok(rows

@@ -158,13 +158,17 @@ pub async fn create_topic(
         .bind(at)
         .fetch_one(&mut *tx)
         .await?;
-        let doc: i64 = sqlx::query_scalar(
-            "INSERT INTO docs (kind, topic_id, finalized, created_at) VALUES ($1, $2, FALSE, $3) RETURNING id",
+        let doc = DocId::mint();
+        sqlx::query(
+            "INSERT INTO docs (id, kind, topic_id, finalized, created_at, created_by) \
+             VALUES ($1, $2, $3, FALSE, $4, $5)",
         )
+        .bind(doc)
         .bind(DocKind::Draft.as_str())
         .bind(id)
         .bind(at)
-        .fetch_one(&mut *tx)
+        .bind(by)
+        .execute(&mut *tx)
         .await?;
         // The first row of a new document's log: seq 1, as `docs::append_update` numbers it.
         sqlx::query("INSERT INTO doc_updates (doc_id, seq, data, user_id, at) VALUES ($1, 1, $2, $3, $4)")
@@ -256,7 +260,7 @@ pub async fn get_topic(db: &Db, id: TopicId) -> Result<Option<Topic>> {
 /// otherwise), ordered by id.
 pub async fn list_visible(db: &Db, user: &User) -> Result<Vec<Topic>> {
     let all = user.role.sees_all_topics();
-    type Rows = (Vec<TopicRow>, Vec<(i64, i64)>, Vec<(i64, String, i64)>);
+    type Rows = (Vec<TopicRow>, Vec<(i64, i64)>, Vec<(DocId, String, i64)>);
     let (rows, parts, doc_rows): Rows = on_db!(db, pool => {
         let rows = sqlx::query_as(
             "SELECT id, title, form, stage, plan_year, lead_leader, responsible_dept, responsible_person, due \
@@ -276,7 +280,8 @@ pub async fn list_visible(db: &Db, user: &User) -> Result<Vec<Topic>> {
         .await?;
         let docs = sqlx::query_as(
             "SELECT id, kind, topic_id FROM docs WHERE topic_id IS NOT NULL \
-             AND ($1 OR topic_id IN (SELECT topic_id FROM participants WHERE user_id = $2)) ORDER BY id",
+             AND ($1 OR topic_id IN (SELECT topic_id FROM participants WHERE user_id = $2)) \
+             ORDER BY created_at, id",
         )
         .bind(all)
         .bind(user.id.0)
@@ -293,7 +298,7 @@ pub async fn list_visible(db: &Db, user: &User) -> Result<Vec<Topic>> {
         let kind = kind
             .parse::<DocKind>()
             .map_err(|e| decode_err("docs.kind", e))?;
-        docs.entry(topic).or_default().push((DocId(doc), kind));
+        docs.entry(topic).or_default().push((doc, kind));
     }
     rows.into_iter()
         .map(|row| {
@@ -372,11 +377,24 @@ pub async fn set_participants(db: &Db, topic: TopicId, users: &[UserId]) -> Resu
 }
 
 /// Creates a new record document (协商记录) for an existing topic.
-pub async fn create_record(db: &Db, topic: TopicId) -> Result<DocId> {
+/// Creates a record of `topic` under `id` (minted by its creator, or here when
+/// `None`), idempotent as [`docs::create`] is.
+pub async fn create_record(
+    db: &Db,
+    topic: TopicId,
+    id: Option<DocId>,
+    by: Option<UserId>,
+) -> Result<docs::Created> {
     if !exists(db, topic).await? {
         return Err(AppError::NotFound);
     }
-    Ok(docs::create_doc(db, DocKind::Record, Some(topic)).await?)
+    let new = docs::NewDoc {
+        id: id.unwrap_or_else(DocId::mint),
+        kind: DocKind::Record,
+        topic: Some(topic),
+        by,
+    };
+    docs::create(db, &new).await
 }
 
 #[cfg(test)]

@@ -55,7 +55,7 @@ pub async fn store(
         "INSERT INTO doc_versions (doc_id, version, hash, text, state, reason, by_user, at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (doc_id, version) DO NOTHING",
     )
-    .bind(doc.0)
+    .bind(doc)
     .bind(&state.version)
     .bind(&state.hash)
     .bind(&state.text)
@@ -73,7 +73,7 @@ pub async fn list(db: &Db, doc: DocId) -> sqlx::Result<Vec<NamedVersion>> {
     let rows: Vec<(String, String, i64, Option<i64>, String)> = on_db!(db, pool => sqlx::query_as(
         "SELECT version, hash, at, by_user, reason FROM doc_versions WHERE doc_id = $1 ORDER BY id",
     )
-    .bind(doc.0)
+    .bind(doc)
     .fetch_all(pool)
     .await?);
     Ok(rows
@@ -87,7 +87,7 @@ pub async fn get(db: &Db, doc: DocId, version: &str) -> sqlx::Result<Option<Name
     let row: Option<Row> = on_db!(db, pool => sqlx::query_as(
         "SELECT version, hash, at, by_user, reason, text, state FROM doc_versions WHERE doc_id = $1 AND version = $2",
     )
-    .bind(doc.0)
+    .bind(doc)
     .bind(version)
     .fetch_optional(pool)
     .await?);
@@ -100,7 +100,7 @@ pub async fn authors(db: &Db, doc: DocId) -> sqlx::Result<Vec<(u64, i64, String)
         "SELECT a.client_id, a.user_id, u.display_name FROM doc_authors a JOIN users u ON u.id = a.user_id \
          WHERE a.doc_id = $1",
     )
-    .bind(doc.0)
+    .bind(doc)
     .fetch_all(pool)
     .await?);
     Ok(rows.into_iter().map(|(c, u, n)| (c as u64, u, n)).collect())
