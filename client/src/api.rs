@@ -120,13 +120,6 @@ pub async fn topic(token: &str, id: TopicId) -> Result<Topic, ApiError> {
     json(call("GET", &format!("/api/topics/{id}"), None, Some(token)).await?)
 }
 
-/// `POST /api/topics/{id}/records`: a new record document; returns its id.
-pub async fn create_record(token: &str, topic: TopicId) -> Result<DocId, ApiError> {
-    let path = format!("/api/topics/{topic}/records");
-    let meta: DocMeta = json(call("POST", &path, Some("{}"), Some(token)).await?)?;
-    Ok(meta.id)
-}
-
 /// `GET /api/users`: the roster, for names of participant ids.
 pub async fn users(token: &str) -> Result<Vec<UserSummary>, ApiError> {
     json(call("GET", "/api/users", None, Some(token)).await?)

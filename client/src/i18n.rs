@@ -88,6 +88,10 @@ pub struct Texts {
     pub open_draft: &'static str,
     pub records: &'static str,
     pub no_records: &'static str,
+    /// Created on this computer, not registered with the server yet.
+    pub not_on_server: &'static str,
+    /// Creating failed: neither this computer's store nor the server took it.
+    pub create_failed: &'static str,
     pub new_record: &'static str,
     pub participants: &'static str,
     pub nobody: &'static str,
@@ -172,6 +176,8 @@ const ZH_CN: Texts = Texts {
     open_draft: "打开建议稿",
     records: "协商记录",
     no_records: "暂无协商记录",
+    not_on_server: "尚未上传到服务器",
+    create_failed: "无法新建：本机无法保存，也无法连接服务器",
     new_record: "新建协商记录",
     participants: "参与人员",
     nobody: "暂无",
@@ -256,6 +262,8 @@ const EN: Texts = Texts {
     open_draft: "Open the draft",
     records: "Consultation records",
     no_records: "No records yet",
+    not_on_server: "Not yet on the server",
+    create_failed: "Cannot create: this computer cannot store it and the server cannot be reached",
     new_record: "New record",
     participants: "Participants",
     nobody: "None",

@@ -3,6 +3,7 @@
 
 use leptos::prelude::window;
 use wasm_bindgen::JsValue;
+use xieshang_shared::DocId;
 
 /// A page of the client, parsed from and rendered to the location path.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -15,8 +16,9 @@ pub enum Route {
     Topics,
     /// `/topics/{id}`
     Topic(i64),
-    /// `/docs/{doc_id}`: the editor of any document kind.
-    Doc(i64),
+    /// `/docs/{doc_id}`: the editor of any document kind (a bare number is
+    /// an old link to a migrated document, see [`DocId::legacy`]).
+    Doc(DocId),
     /// Anything else; kept so the user sees where they are.
     NotFound(String),
 }

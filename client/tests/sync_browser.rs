@@ -35,7 +35,7 @@ fn member() -> User {
 
 /// A document id no other test (or earlier run in the same profile) uses.
 fn fresh_doc() -> DocId {
-    DocId(1_000_000 + (js_sys::Math::random() * 1e9) as i64)
+    DocId::mint()
 }
 
 async fn sleep(ms: i32) {
@@ -239,7 +239,7 @@ fn server() -> Option<(&'static str, &'static str, DocId)> {
     let origin = option_env!("XIESHANG_WASM_SYNC_ORIGIN")?;
     let token = option_env!("XIESHANG_WASM_SYNC_TOKEN")?;
     let doc = option_env!("XIESHANG_WASM_SYNC_DOC")?.parse().ok()?;
-    Some((origin, token, DocId(doc)))
+    Some((origin, token, doc))
 }
 
 #[wasm_bindgen_test]

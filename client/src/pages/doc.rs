@@ -14,7 +14,7 @@ use crate::i18n;
 use crate::offline;
 use crate::pages::topic::failure;
 use crate::route::Route;
-use crate::sync::Provider;
+use crate::sync::{creations, Provider};
 
 #[derive(Clone)]
 enum Loaded {
@@ -24,12 +24,23 @@ enum Loaded {
 
 /// The editor page.
 #[component]
-pub fn DocPage(id: i64) -> impl IntoView {
+pub fn DocPage(id: DocId) -> impl IntoView {
     let state = expect_context::<AppState>();
-    let id = DocId(id);
     let meta = RwSignal::new(None::<Loaded>);
     if let Some(token) = state.token() {
         leptos::task::spawn_local(async move {
+            // Created here and not registered yet: the server does not know it,
+            // and its facts are ours (see `sync::creations`).
+            if let Some(c) = creations::pending_for(id).await {
+                let m = DocMeta {
+                    id,
+                    kind: c.kind,
+                    topic: c.topic,
+                    finalized: false,
+                };
+                meta.try_set(Some(Loaded::Ready(m)));
+                return;
+            }
             let loaded = match api::doc_meta(&token, id).await {
                 Ok(m) => {
                     offline::cache_doc(&m).await;
@@ -128,6 +139,11 @@ fn DocEditor(meta: DocMeta) -> impl IntoView {
                     <p class="notice readonly" data-testid="readonly-notice" role="status">
                         "🔒 "
                         {move || state.texts().readonly}
+                    </p>
+                </Show>
+                <Show when=move || status.with(|s| s.unregistered)>
+                    <p class="notice pending-creation" data-testid="not-on-server" role="status">
+                        {move || state.texts().not_on_server}
                     </p>
                 </Show>
                 {editor}

@@ -10,6 +10,7 @@ use crate::app::AppState;
 use crate::i18n;
 use crate::offline;
 use crate::route::Route;
+use crate::sync::creations::{self, Creation, Registered};
 
 #[derive(Clone)]
 enum Loaded {
@@ -125,35 +126,65 @@ fn TopicView(topic: Topic, cached: bool) -> impl IntoView {
         })
     };
 
+    // Records created here and not yet on the server (the creation queue):
+    // listed with the topic's own, marked until the server has them.
+    let unregistered = RwSignal::new(Vec::<DocId>::new());
+    let overall = crate::sync::overall_status();
+    Effect::new(move |_| {
+        overall.track();
+        leptos::task::spawn_local(async move {
+            let mine: Vec<DocId> = creations::pending()
+                .await
+                .into_iter()
+                .filter(|c| c.topic == Some(topic_id))
+                .map(|c| c.doc)
+                .collect();
+            records.update(|r| {
+                for d in &mine {
+                    if !r.contains(d) {
+                        r.push(*d);
+                    }
+                }
+            });
+            unregistered.try_set(mine);
+        });
+    });
+
+    // A new record exists at once, on this computer: it is queued with an id
+    // minted here and registered with the server when it can be (offline too).
     let new_record = move |_| {
-        let Some(token) = state.token() else { return };
         creating.set(true);
         error.set(None);
         leptos::task::spawn_local(async move {
-            let result = api::create_record(&token, topic_id).await;
+            let creation = Creation::record(topic_id);
+            let doc = creation.doc;
+            let kept = match creations::queue(creation.clone()).await {
+                Ok(()) => true,
+                // No local store (private mode, quota): only the server can keep it.
+                Err(_) => match state.token() {
+                    Some(token) => creations::register(&token, &creation).await == Registered::Done,
+                    None => false,
+                },
+            };
             creating.try_set(false);
-            match result {
-                Ok(doc) => {
-                    records.update(|r| r.push(doc));
-                    state.navigate(Route::Doc(doc.0));
-                }
-                Err(e) => {
-                    if e == ApiError::Unauthorized {
-                        state.session_expired();
-                    }
-                    let t = state.texts();
-                    error.try_set(Some(match e {
-                        ApiError::Network => t.network_error,
-                        ApiError::Server { status: 403, .. } => t.forbidden,
-                        _ => t.server_error,
-                    }));
-                }
+            if !kept {
+                error.try_set(Some(state.texts().create_failed));
+                return;
             }
+            let meta = api::DocMeta {
+                id: doc,
+                kind: creation.kind,
+                topic: Some(topic_id),
+                finalized: false,
+            };
+            offline::cache_doc(&meta).await;
+            records.update(|r| r.push(doc));
+            state.navigate(Route::Doc(doc));
         });
     };
 
     let link = move |doc: DocId| {
-        let route = Route::Doc(doc.0);
+        let route = Route::Doc(doc);
         let href = route.path();
         let open = move |ev: leptos::ev::MouseEvent| {
             ev.prevent_default();
@@ -215,11 +246,18 @@ fn TopicView(topic: Topic, cached: bool) -> impl IntoView {
                         .enumerate()
                         .map(|(n, doc)| {
                             let (href, open) = link(doc);
+                            let waiting = move || unregistered.with(|u| u.contains(&doc));
                             view! {
-                                <li>
-                                    <a href=href on:click=open data-doc-id=doc.0>
+                                <li data-unregistered=move || waiting().to_string()>
+                                    <a href=href on:click=open data-doc-id=doc.to_string()>
                                         {move || state.texts().records} " " {n + 1}
                                     </a>
+                                    <Show when=waiting>
+                                        " "
+                                        <span class="tag pending-creation" data-testid="not-on-server">
+                                            {move || state.texts().not_on_server}
+                                        </span>
+                                    </Show>
                                 </li>
                             }
                         })

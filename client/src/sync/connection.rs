@@ -7,6 +7,7 @@ use xieshang_shared::protocol::{AuthMessage, ExtMessage, Message, SyncMessage};
 use xieshang_shared::sync;
 use yrs::TextRef;
 
+use super::creations::{self, Registered};
 use super::engine::{send, Engine};
 use super::presence::Presence;
 use super::status::Link;
@@ -35,12 +36,23 @@ impl Engine {
             drop(st);
             return self.publish(); // the `online` event brings us back
         }
+        if st.creation.is_some() {
+            // The server must know the document before its first update.
+            if !st.registering {
+                st.registering = true;
+                st.facts.link = Link::Connecting;
+                drop(st);
+                self.register();
+                self.publish();
+            }
+            return;
+        }
         st.conn += 1;
         let conn = st.conn;
         st.outbox.begin(conn);
         st.since = web::now();
         st.heard = None;
-        let url = web::sync_url(self.doc_id.0, &st.token);
+        let url = web::sync_url(self.doc_id, &st.token);
         let weak = Rc::downgrade(self);
         let handler = move |event| {
             if let Some(engine) = weak.upgrade() {
@@ -59,6 +71,40 @@ impl Engine {
             }
         }
         self.publish();
+    }
+
+    /// Registers this document's creation with the server, then connects;
+    /// retries with the usual backoff while there is no answer.
+    fn register(self: &Rc<Engine>) {
+        let (creation, token) = {
+            let st = self.st.borrow();
+            (st.creation.clone(), st.token.clone())
+        };
+        let Some(creation) = creation else { return };
+        let weak = Rc::downgrade(self);
+        wasm_bindgen_futures::spawn_local(async move {
+            let outcome = creations::register(&token, &creation).await;
+            let Some(engine) = weak.upgrade() else { return };
+            engine.st.borrow_mut().registering = false;
+            match outcome {
+                Registered::Done => {
+                    engine.st.borrow_mut().creation = None;
+                    engine.st.borrow_mut().backoff.reset();
+                    engine.connect();
+                }
+                Registered::Later { auth } => {
+                    if auth {
+                        engine.st.borrow_mut().facts.auth_required = true;
+                    }
+                    engine.lost(true);
+                }
+                Registered::Refused(code) => {
+                    engine.st.borrow_mut().denied = Some(code);
+                    engine.lost(true);
+                }
+            }
+            engine.finish_close_if_done();
+        });
     }
 
     fn on_socket(self: &Rc<Engine>, conn: u64, event: SocketEvent) {

@@ -28,6 +28,7 @@ use xieshang_shared::protocol::Message;
 use xieshang_shared::{sync, DocId, User};
 use yrs::{Doc, Origin, StateVector, TextRef};
 
+use super::creations::Creation;
 use super::outbox::Outbox;
 use super::persist::spawn_flush;
 use super::presence::{color_for, PeerPresence, Presence};
@@ -68,6 +69,11 @@ pub(crate) struct State {
     pub(super) facts: Facts,
     /// Access refused (4403/4404 or an auth message): no retries until a new token.
     pub(super) denied: Option<String>,
+    /// The creation of this document, made here and not yet confirmed by the
+    /// server: registered before the first connection (see `creations`).
+    pub(super) creation: Option<Creation>,
+    /// A registration request is out.
+    pub(super) registering: bool,
     pub(super) outbox: Outbox,
     /// Next log sequence number, and rows written since the last compaction.
     pub(super) log_seq: u64,
@@ -168,6 +174,7 @@ impl Engine {
 
     async fn load(self: Rc<Engine>) {
         let stored = store::load(self.doc_id).await;
+        let creation = super::creations::pending_for(self.doc_id).await;
         let mut restored = Outbox::default();
         let (mut log_seq, mut log_rows) = (1, 0);
         match stored {
@@ -194,6 +201,7 @@ impl Engine {
             st.outbox = restored;
             st.log_seq = log_seq;
             st.log_rows = log_rows;
+            st.creation = creation;
             st.facts.loading = false;
         }
         self.ready.set(true);
@@ -237,7 +245,8 @@ impl Engine {
             // Until the stored outbox is loaded, an empty outbox means "not known yet".
             let idle = !st.writing && !st.facts.loading && self.queue.borrow().is_empty();
             let refused = st.facts.read_only.is_some() || st.denied.is_some();
-            st.closing && !st.closed && idle && (st.outbox.is_empty() || refused)
+            let delivered = st.outbox.is_empty() && st.creation.is_none();
+            st.closing && !st.closed && idle && (delivered || refused)
         };
         if done {
             self.shutdown();
@@ -290,6 +299,7 @@ impl Engine {
             let queued = queue.iter().filter(|q| q.1).count();
             facts.pending = st.outbox.pending() + st.in_flight + queued;
             facts.unsaved = st.outbox.unsaved();
+            facts.unregistered = st.creation.is_some();
             if facts.read_only.is_none() {
                 facts.read_only = st.denied.clone();
             }

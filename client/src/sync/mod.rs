@@ -27,10 +27,13 @@
 //! - `status`: status derivation and combination (pure).
 //! - `timing`: backoff and heartbeat rules (pure).
 //! - `presence`: awareness states, cursors as sticky indexes (pure).
+//! - [`creations`]: the queue of objects created here (offline too) with
+//!   client-minted ids, registered before their documents first connect.
 //! - [`store`]: IndexedDB layout and access (documents, outbox, key-value cache).
 //! - `web`: browser glue (WebSocket, timers, network events, session check).
 
 mod connection;
+pub mod creations;
 mod engine;
 mod outbox;
 mod persist;

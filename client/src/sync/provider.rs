@@ -130,15 +130,21 @@ pub fn overall_status() -> Signal<SyncStatus> {
 }
 
 /// Reopens, in the background, every document with unacknowledged changes in
-/// IndexedDB, so they reach the server after a reload even if the member does
+/// IndexedDB or a creation not yet registered, so they reach the server after a reload even if the member does
 /// not open them again; each stops once its outbox is empty. Call it after
 /// the session is known (at start and after signing in).
 pub fn resume_pending(token: String, me: User) {
     wasm_bindgen_futures::spawn_local(async move {
-        let docs = match store::pending_docs().await {
+        let mut docs = match store::pending_docs().await {
             Ok(docs) => docs,
             Err(e) => return web::warn(&format!("sync: cannot list pending documents: {e}")),
         };
+        // Documents created here go out too, edited or not.
+        for c in super::creations::pending().await {
+            if c.refused.is_none() && !docs.contains(&c.doc) {
+                docs.push(c.doc);
+            }
+        }
         for doc in docs {
             let open = ENGINES.with(|e| e.borrow().contains_key(&doc));
             if !open {

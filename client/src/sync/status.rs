@@ -47,6 +47,9 @@ pub struct SyncStatus {
     /// The session expired: the UI should ask to sign in again and then call
     /// `Provider::set_token`. The outbox is kept meanwhile.
     pub auth_required: bool,
+    /// The document was created here and the server does not have it yet
+    /// ("not yet on the server"); its creation goes out before its changes.
+    pub unregistered: bool,
 }
 
 /// Where the connection of one provider stands.
@@ -83,6 +86,8 @@ pub(crate) struct Facts {
     pub read_only: Option<String>,
     /// See [`SyncStatus::auth_required`].
     pub auth_required: bool,
+    /// See [`SyncStatus::unregistered`].
+    pub unregistered: bool,
 }
 
 /// The status shown for one document.
@@ -91,7 +96,7 @@ pub(crate) fn derive(f: &Facts) -> SyncStatus {
         SyncState::Offline
     } else {
         match f.link {
-            Link::Live if f.pending == 0 && !f.loading => SyncState::Synced,
+            Link::Live if f.pending == 0 && !f.loading && !f.unregistered => SyncState::Synced,
             // A finalized document never acknowledges again: nothing to wait for.
             Link::Live if f.read_only.is_some() => SyncState::Synced,
             Link::Live | Link::Handshaking => SyncState::Syncing,
@@ -107,6 +112,7 @@ pub(crate) fn derive(f: &Facts) -> SyncStatus {
         unsaved: f.unsaved,
         read_only: f.read_only.clone(),
         auth_required: f.auth_required,
+        unregistered: f.unregistered,
     }
 }
 
@@ -129,6 +135,7 @@ pub(crate) fn combine<'a>(
         all.pending += s.pending;
         all.unsaved += s.unsaved;
         all.auth_required |= s.auth_required;
+        all.unregistered |= s.unregistered;
         all.state = match (all.state, s.state) {
             (SyncState::Offline, _) | (_, SyncState::Offline) => SyncState::Offline,
             (SyncState::Syncing, _) | (_, SyncState::Syncing) => SyncState::Syncing,

@@ -10,7 +10,7 @@
 //!
 //! | store | key | value | what for |
 //! |---|---|---|---|
-//! | `state` | doc id (number) | `Uint8Array` v1 update | the merged state at the last compaction |
+//! | `state` | doc id (UUID text) | `Uint8Array` v1 update | the merged state at the last compaction |
 //! | `log` | `[doc id, seq]` | `Uint8Array` v1 update | every update (remote and local) since then |
 //! | `outbox` | `[doc id, seq]` | `{update: Uint8Array, changes: number}` | local updates the server has not acknowledged |
 //! | `kv` | string | JSON text | the UI's cache: session, topic list, document metadata |
@@ -160,18 +160,19 @@ pub struct Stored {
     pub outbox: Vec<(u64, u32, Vec<u8>)>,
 }
 
+/// A document's key: its id as text (`state`), the first half of `[doc, seq]`.
+fn doc_key(doc: DocId) -> JsValue {
+    JsValue::from_str(&doc.to_string())
+}
+
 fn key(doc: DocId, seq: u64) -> JsValue {
-    Array::of2(
-        &JsValue::from_f64(doc.0 as f64),
-        &JsValue::from_f64(seq as f64),
-    )
-    .into()
+    Array::of2(&doc_key(doc), &JsValue::from_f64(seq as f64)).into()
 }
 
 /// Every `[doc, seq]` key of `doc` with `seq <= upto`.
 fn doc_range(doc: DocId, upto: f64) -> Result<KeyRange> {
-    let lower = Array::of2(&JsValue::from_f64(doc.0 as f64), &JsValue::from_f64(0.0));
-    let upper = Array::of2(&JsValue::from_f64(doc.0 as f64), &JsValue::from_f64(upto));
+    let lower = Array::of2(&doc_key(doc), &JsValue::from_f64(0.0));
+    let upper = Array::of2(&doc_key(doc), &JsValue::from_f64(upto));
     KeyRange::bound(&lower, &upper, None, None).map_err(|e| StoreError(format!("key range: {e}")))
 }
 
@@ -191,7 +192,7 @@ pub async fn load(doc: DocId) -> Result<Stored> {
     let txn = db.transaction(&[STATE, LOG, OUTBOX], TransactionMode::ReadOnly)?;
     let state = txn
         .store(STATE)?
-        .get(JsValue::from_f64(doc.0 as f64))
+        .get(doc_key(doc))
         .await?
         .and_then(|v| bytes_of(&v));
     let mut stored = Stored {
@@ -281,9 +282,7 @@ pub async fn compact(doc: DocId, state: &[u8], upto: u64) -> Result<()> {
     let db = db().await?;
     let txn = db.transaction(&[STATE, LOG], TransactionMode::ReadWrite)?;
     let state: JsValue = Uint8Array::from(state).into();
-    txn.store(STATE)?
-        .put(&state, Some(&JsValue::from_f64(doc.0 as f64)))
-        .await?;
+    txn.store(STATE)?.put(&state, Some(&doc_key(doc))).await?;
     txn.store(LOG)?
         .delete(doc_range(doc, upto as f64)?.into())
         .await?;
@@ -300,9 +299,8 @@ pub async fn pending_docs() -> Result<Vec<DocId>> {
     txn.done().await?;
     let mut docs: Vec<DocId> = keys
         .iter()
-        .filter_map(|k| Array::from(k).get(0).as_f64())
-        .filter(|d| d.fract() == 0.0 && d.abs() <= MAX_SEQ)
-        .map(|d| DocId(d as i64))
+        .filter_map(|k| Array::from(k).get(0).as_string())
+        .filter_map(|d| d.parse::<DocId>().ok())
         .collect();
     docs.dedup();
     Ok(docs)
@@ -312,9 +310,7 @@ pub async fn pending_docs() -> Result<Vec<DocId>> {
 pub async fn forget_doc(doc: DocId) -> Result<()> {
     let db = db().await?;
     let txn = db.transaction(&[STATE, LOG, OUTBOX], TransactionMode::ReadWrite)?;
-    txn.store(STATE)?
-        .delete(JsValue::from_f64(doc.0 as f64))
-        .await?;
+    txn.store(STATE)?.delete(doc_key(doc)).await?;
     txn.store(LOG)?
         .delete(doc_range(doc, MAX_SEQ)?.into())
         .await?;

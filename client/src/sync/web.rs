@@ -49,7 +49,7 @@ pub(crate) fn server_origin() -> String {
 }
 
 /// `ws(s)://host/sync/{doc}?token=…&ext=1`.
-pub(crate) fn sync_url(doc: i64, token: &str) -> String {
+pub(crate) fn sync_url(doc: xieshang_shared::DocId, token: &str) -> String {
     let origin = server_origin();
     let ws = if let Some(rest) = origin.strip_prefix("https://") {
         format!("wss://{rest}")
@@ -227,4 +227,32 @@ pub(crate) async fn session_valid(token: &str) -> Option<bool> {
         200..=299 => Some(true),
         _ => None,
     }
+}
+
+/// `POST {path}` with a JSON `body` to the server, with the session token:
+/// the status and the answer's text, or `None` when no answer came.
+pub(crate) async fn post_json(path: &str, token: &str, body: &str) -> Option<(u16, String)> {
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    let headers = web_sys::Headers::new().ok()?;
+    headers
+        .set("authorization", &format!("Bearer {token}"))
+        .ok()?;
+    headers.set("content-type", "application/json").ok()?;
+    headers.set("accept", "application/json").ok()?;
+    init.set_headers(&headers);
+    init.set_body(&JsValue::from_str(body));
+    let url = format!("{}{path}", server_origin());
+    let request = web_sys::Request::new_with_str_and_init(&url, &init).ok()?;
+    let promise = web_sys::window()?.fetch_with_request(&request);
+    let response: web_sys::Response = JsFuture::from(promise).await.ok()?.dyn_into().ok()?;
+    let text = match response.text() {
+        Ok(p) => JsFuture::from(p)
+            .await
+            .ok()?
+            .as_string()
+            .unwrap_or_default(),
+        Err(_) => String::new(),
+    };
+    Some((response.status(), text))
 }
