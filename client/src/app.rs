@@ -162,10 +162,16 @@ fn sign_out(state: AppState, forget: bool) {
 }
 
 /// Unsent work of the signed-in user on this computer: documents with
-/// unacknowledged changes plus queued sign-offs.
+/// unacknowledged changes, creations not yet registered (an empty new record
+/// is work too) and queued sign-offs.
 async fn unsent_here() -> usize {
-    let docs = sync::store::pending_docs().await.map_or(0, |d| d.len());
-    docs + offline::queued_signoffs().await.len()
+    let mut docs = sync::store::pending_docs().await.unwrap_or_default();
+    for c in sync::creations::pending().await {
+        if !docs.contains(&c.doc) {
+            docs.push(c.doc);
+        }
+    }
+    docs.len() + offline::queued_signoffs().await.len()
 }
 
 /// The whole app: header and the page of the current route.
