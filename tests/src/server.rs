@@ -30,6 +30,14 @@ impl Backend {
             .map(Backend::Postgres))
     }
 
+    /// SQLite, and PostgreSQL when a cluster is configured: the backends a
+    /// test that touches storage runs on.
+    pub async fn all(test: &str) -> Result<Vec<Backend>> {
+        let mut all = vec![Backend::Sqlite];
+        all.extend(Backend::postgres(test).await?);
+        Ok(all)
+    }
+
     /// `sqlite` or `postgres`, for printed figures.
     pub fn name(&self) -> &'static str {
         match self {

@@ -19,12 +19,6 @@ use xieshang_tests::records::Records;
 use xieshang_tests::server::{Backend, TestServer};
 use xieshang_tests::Session;
 
-async fn backends(test: &str) -> Result<Vec<Backend>> {
-    let mut all = vec![Backend::Sqlite];
-    all.extend(Backend::postgres(test).await?);
-    Ok(all)
-}
-
 fn fixture() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/release-1b098ff")
 }
@@ -41,7 +35,7 @@ async fn create_record(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_create_with_the_same_id_is_answered_not_repeated() -> Result<()> {
-    for backend in backends("minted_ids/create").await? {
+    for backend in Backend::all("minted_ids/create").await? {
         let tag = format!("create/{}", backend.name());
         let server = TestServer::start(backend).await?;
         let c = server.committee(2).await?;
@@ -140,7 +134,7 @@ async fn load_dump(url: &str) -> Result<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_of_the_previous_release_keeps_every_document() -> Result<()> {
-    for backend in backends("minted_ids/migration").await? {
+    for backend in Backend::all("minted_ids/migration").await? {
         let tag = format!("migration/{}", backend.name());
         let dir = tempfile::tempdir()?;
         let expected_file = match &backend {

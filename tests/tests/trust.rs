@@ -27,12 +27,6 @@ use xieshang_tests::records::Records;
 use xieshang_tests::{Backend, Committee, Session, TestClient, TestServer, WAIT};
 
 /// SQLite, and PostgreSQL when a cluster is configured.
-async fn backends(test: &str) -> Result<Vec<Backend>> {
-    let mut all = vec![Backend::Sqlite];
-    all.extend(Backend::postgres(test).await?);
-    Ok(all)
-}
-
 fn node_dir(test: &str) -> Option<std::path::PathBuf> {
     xieshang_tests::stock_yjs_dir(test)
 }
@@ -62,7 +56,7 @@ async fn an_update_under_another_members_client_id_is_refused() -> Result<()> {
     let Some(dir) = node_dir("trust/forge") else {
         return Ok(());
     };
-    for backend in backends("trust/forge").await? {
+    for backend in Backend::all("trust/forge").await? {
         let tag = format!("forge/{}", backend.name());
         let server = TestServer::start(backend).await?;
         let c = server.committee(2).await?;
@@ -126,7 +120,7 @@ async fn presence_belongs_to_its_connection_and_shows_the_signed_in_name() -> Re
     let Some(dir) = node_dir("trust/presence") else {
         return Ok(());
     };
-    for backend in backends("trust/presence").await? {
+    for backend in Backend::all("trust/presence").await? {
         let tag = format!("presence/{}", backend.name());
         let server = TestServer::start(backend).await?;
         let c = server.committee(3).await?;
@@ -159,7 +153,7 @@ async fn a_meeting_of_30_stock_clients_with_presence_all_get_every_edit() -> Res
     let Some(dir) = node_dir("trust/meeting") else {
         return Ok(());
     };
-    for backend in backends("trust/meeting").await? {
+    for backend in Backend::all("trust/meeting").await? {
         let tag = format!("meeting/{}", backend.name());
         let server = TestServer::start(backend).await?;
         let c = server.committee(30).await?;
@@ -212,7 +206,7 @@ async fn draft_to_finalize(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_finalizations_at_once_give_one_201_and_one_409() -> Result<()> {
-    for backend in backends("trust/finalize-race").await? {
+    for backend in Backend::all("trust/finalize-race").await? {
         let tag = format!("finalize-race/{}", backend.name());
         let server = TestServer::start(backend).await?;
         let c = server.committee(1).await?;
@@ -278,7 +272,7 @@ async fn two_finalizations_at_once_give_one_201_and_one_409() -> Result<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_documents_finalized_at_once_get_bulletins_1_to_10() -> Result<()> {
-    for backend in backends("trust/bulletins").await? {
+    for backend in Backend::all("trust/bulletins").await? {
         let tag = format!("bulletins/{}", backend.name());
         let server = TestServer::start(backend).await?;
         let c = server.committee(1).await?;
@@ -310,7 +304,7 @@ async fn ten_documents_finalized_at_once_get_bulletins_1_to_10() -> Result<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn losing_access_closes_open_sockets_within_2_s() -> Result<()> {
-    for backend in backends("trust/access-change").await? {
+    for backend in Backend::all("trust/access-change").await? {
         let tag = format!("access-change/{}", backend.name());
         let server = TestServer::start(backend).await?;
         let c = server.committee(2).await?;
@@ -369,7 +363,7 @@ async fn losing_access_closes_open_sockets_within_2_s() -> Result<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_peer_that_stops_answering_pings_is_dropped_with_its_presence() -> Result<()> {
-    for backend in backends("trust/pings").await? {
+    for backend in Backend::all("trust/pings").await? {
         let tag = format!("pings/{}", backend.name());
         let server = TestServer::start_with(backend, |c| c.ping_interval_ms = 200).await?;
         let c = server.committee(2).await?;
@@ -457,7 +451,7 @@ async fn a_socket_from_a_foreign_origin_is_refused() -> Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_snapshot_never_replaces_a_newer_one() -> Result<()> {
     use xieshang_server::db::queries::docs;
-    for backend in backends("trust/compaction").await? {
+    for backend in Backend::all("trust/compaction").await? {
         let tag = format!("compaction/{}", backend.name());
         let server = TestServer::start(backend).await?;
         let c = server.committee(1).await?;

@@ -211,17 +211,7 @@ pub(crate) fn on_network_change(f: impl Fn(bool) + 'static) {
 /// (no answer, or anything else). Tells an expired session from a failed
 /// socket, since a refused upgrade shows the browser no status.
 pub(crate) async fn session_valid(token: &str) -> Option<bool> {
-    let init = web_sys::RequestInit::new();
-    init.set_method("GET");
-    let headers = web_sys::Headers::new().ok()?;
-    headers
-        .set("authorization", &format!("Bearer {token}"))
-        .ok()?;
-    init.set_headers(&headers);
-    let url = format!("{}/api/session", server_origin());
-    let request = web_sys::Request::new_with_str_and_init(&url, &init).ok()?;
-    let promise = web_sys::window()?.fetch_with_request(&request);
-    let response: web_sys::Response = JsFuture::from(promise).await.ok()?.dyn_into().ok()?;
+    let response = request("GET", "/api/session", token, None).await?;
     match response.status() {
         401 => Some(false),
         200..=299 => Some(true),
@@ -229,23 +219,35 @@ pub(crate) async fn session_valid(token: &str) -> Option<bool> {
     }
 }
 
-/// `POST {path}` with a JSON `body` to the server, with the session token:
-/// the status and the answer's text, or `None` when no answer came.
-pub(crate) async fn post_json(path: &str, token: &str, body: &str) -> Option<(u16, String)> {
+/// One request to the server with the session token (and a JSON body);
+/// `None` when no answer came.
+async fn request(
+    method: &str,
+    path: &str,
+    token: &str,
+    body: Option<&str>,
+) -> Option<web_sys::Response> {
     let init = web_sys::RequestInit::new();
-    init.set_method("POST");
+    init.set_method(method);
     let headers = web_sys::Headers::new().ok()?;
     headers
         .set("authorization", &format!("Bearer {token}"))
         .ok()?;
-    headers.set("content-type", "application/json").ok()?;
-    headers.set("accept", "application/json").ok()?;
+    if let Some(body) = body {
+        headers.set("content-type", "application/json").ok()?;
+        init.set_body(&JsValue::from_str(body));
+    }
     init.set_headers(&headers);
-    init.set_body(&JsValue::from_str(body));
     let url = format!("{}{path}", server_origin());
     let request = web_sys::Request::new_with_str_and_init(&url, &init).ok()?;
     let promise = web_sys::window()?.fetch_with_request(&request);
-    let response: web_sys::Response = JsFuture::from(promise).await.ok()?.dyn_into().ok()?;
+    JsFuture::from(promise).await.ok()?.dyn_into().ok()
+}
+
+/// `POST {path}` with a JSON `body` to the server, with the session token:
+/// the status and the answer's text, or `None` when no answer came.
+pub(crate) async fn post_json(path: &str, token: &str, body: &str) -> Option<(u16, String)> {
+    let response = request("POST", path, token, Some(body)).await?;
     let text = match response.text() {
         Ok(p) => JsFuture::from(p)
             .await
