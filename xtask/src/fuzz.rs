@@ -13,8 +13,15 @@ use crate::sh::{self, Workspace};
 /// The fuzz target every run exercises.
 const TARGET: &str = "decode_apply";
 
+/// Seconds one input may run before libFuzzer reports it as a hang and saves it
+/// as `fuzz/artifacts/decode_apply/timeout-*`. libFuzzer's default (1200 s) let
+/// an input that looped forever in yrs stall a run for half an hour unsaved;
+/// the slowest corpus input takes well under a second.
+const TIMEOUT_SECS: u64 = 10;
+
 /// Fuzzes for `secs` seconds, growing `fuzz/corpus/decode_apply`; skipped (with
-/// a note) without nightly. A crash input lands in `fuzz/artifacts/`: copy it to
+/// a note) without nightly. A crash input (or a hang: one input running longer
+/// than [`TIMEOUT_SECS`]) lands in `fuzz/artifacts/`: copy it to
 /// `fuzz/regressions/decode_apply/` once fixed, so `cargo xtask test` replays it.
 pub fn run(ws: &Workspace, secs: u64) -> Result<()> {
     sh::step(&format!("fuzz {TARGET} for {secs} s"));
@@ -26,6 +33,7 @@ pub fn run(ws: &Workspace, secs: u64) -> Result<()> {
         fuzz_cmd(ws)
             .args(["fuzz", "run", TARGET, &corpus, "--"])
             .arg(format!("-max_total_time={secs}"))
+            .arg(format!("-timeout={TIMEOUT_SECS}"))
             .arg("-print_final_stats=1"),
     )
 }
@@ -42,7 +50,8 @@ pub fn sanitize(ws: &Workspace) -> Result<()> {
             .args(["+nightly", "test", "--lib", "--target", host()])
             .arg("--manifest-path")
             .arg(ws.root.join(".patched/yrs-0.28.1/Cargo.toml"))
-            .args(["overlapping_sections"])
+            // The test modules the patches add (patches/README.md).
+            .args(["--", "overlapping_sections", "strings_in_arrays"])
             .env("RUSTFLAGS", "-Zsanitizer=address")
             .env("RUSTDOCFLAGS", "-Zsanitizer=address")
             .env("CARGO_TARGET_DIR", ws.target_dir.join("asan")),
@@ -56,6 +65,7 @@ pub fn sanitize(ws: &Workspace) -> Result<()> {
         &format!("corpus/{TARGET}"),
         "--",
         "-runs=0",
+        &format!("-timeout={TIMEOUT_SECS}"),
     ]))
 }
 
