@@ -30,6 +30,30 @@ fn inputs(dir: &Path) -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
+/// How long one input may take: a hang (yrs looping forever on an input, as
+/// `yrs-hang-string-in-array-root.bin` did) fails the test instead of stalling CI.
+const PER_INPUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Runs `fuzzing::exercise` on `data` on a thread of its own; panics with the
+/// input's name if it does not finish within [`PER_INPUT`] (the process exits,
+/// taking the stuck thread with it, when the tests end).
+fn exercise_within_limit(name: &str, data: Vec<u8>) {
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        fuzzing::exercise(&data);
+        let _ = done.send(());
+    });
+    match finished.recv_timeout(PER_INPUT) {
+        Ok(()) => {}
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+            panic!("{name}: still running after {PER_INPUT:?} (a hang)")
+        }
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+            panic!("{name}: the exercise panicked (see above)")
+        }
+    }
+}
+
 #[test]
 fn every_crash_the_fuzzer_found_stays_fixed() {
     let crashes = inputs(&fuzz_dir().join("regressions/decode_apply"));
@@ -39,7 +63,7 @@ fn every_crash_the_fuzzer_found_stays_fixed() {
     );
     for (name, data) in crashes {
         eprintln!("regression {name} ({} bytes)", data.len());
-        fuzzing::exercise(&data);
+        exercise_within_limit(&name, data);
     }
 }
 
@@ -51,8 +75,8 @@ fn the_committed_corpus_runs_clean() {
         "fuzz/corpus/decode_apply has only {} inputs",
         corpus.len()
     );
-    for (_, data) in corpus {
-        fuzzing::exercise(&data);
+    for (name, data) in corpus {
+        exercise_within_limit(&name, data);
     }
 }
 
