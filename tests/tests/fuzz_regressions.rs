@@ -116,3 +116,58 @@ fn overlapping_client_sections_are_refused_and_the_document_is_intact() {
         );
     }
 }
+
+/// The 34-byte update after which yrs's GC freed the map of a record entry
+/// (patch 0003): a string whose left neighbour has no key took its right
+/// neighbour's (`speaker`), leaving the old `speaker` item unreachable and
+/// alive under a map the GC then freed. Without its delete set the update
+/// shows the theft itself, which needs no sanitizer to see: the entry's
+/// speaker became the string. Now the string keeps its own (no) key, so no
+/// seed reads differently, and with the delete set the document encodes and
+/// reads the same after a round trip.
+#[test]
+fn an_unkeyed_item_never_takes_its_neighbours_key() {
+    let data = std::fs::read(
+        fuzz_dir().join("regressions/decode_apply/yrs-uaf-gc-frees-parent-of-unlinked-item.bin"),
+    )
+    .unwrap();
+    let update = match Message::decode(&data) {
+        Ok(Message::Sync(SyncMessage::Step2(u) | SyncMessage::Update(u))) => u,
+        other => panic!("the regression input is a sync message, not {other:?}"),
+    };
+    assert_eq!(update.len(), 34);
+    // The delete set is the last 9 bytes: 2 clients, (1: clock 1, len 1), (7: clock 0, len 1).
+    let (blocks, delete_set) = update.split_at(25);
+    assert_eq!(delete_set, [2, 1, 1, 1, 1, 7, 1, 0, 1]);
+    let no_deletes = [blocks, &[0]].concat();
+    for seed in seeds() {
+        let doc = schema::new_doc_with_client_id(2);
+        sync::apply_update_bytes(&doc, &seed.state).unwrap();
+        let before = schema::content(seed.kind, &doc);
+        if sync::apply_update_bytes(&doc, &no_deletes).is_ok() {
+            assert_eq!(
+                schema::content(seed.kind, &doc),
+                before,
+                "{}: an entry changed under an item that is not in it",
+                seed.name
+            );
+        }
+
+        let doc = schema::new_doc_with_client_id(2);
+        sync::apply_update_bytes(&doc, &seed.state).unwrap();
+        if sync::apply_update_bytes(&doc, &update).is_err() {
+            continue; // refused on this seed: nothing to read back
+        }
+        let state = sync::encode_state(&doc);
+        let again = schema::new_doc_with_client_id(3);
+        sync::apply_update_bytes(&again, &state).unwrap();
+        for kind in xieshang_shared::DocKind::ALL {
+            assert_eq!(
+                schema::content(*kind, &again),
+                schema::content(*kind, &doc),
+                "{}: reads differently after a round trip ({kind:?})",
+                seed.name
+            );
+        }
+    }
+}
