@@ -30,6 +30,29 @@ fn inputs(dir: &Path) -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
+/// The y-sync update inside the regression input `name` (a SyncStep2 or Update).
+fn regression_update(name: &str) -> Vec<u8> {
+    let data = std::fs::read(fuzz_dir().join("regressions/decode_apply").join(name)).unwrap();
+    match Message::decode(&data) {
+        Ok(Message::Sync(SyncMessage::Step2(u) | SyncMessage::Update(u))) => u,
+        other => panic!("{name}: not a sync message with an update: {other:?}"),
+    }
+}
+
+/// Asserts that `doc` reads, as every kind, the same as a fresh document made
+/// from its own encoding (what compaction and a reload would give).
+fn assert_round_trip(doc: &yrs::Doc, seed: &str) {
+    let again = schema::new_doc_with_client_id(3);
+    sync::apply_update_bytes(&again, &sync::encode_state(doc)).unwrap();
+    for kind in xieshang_shared::DocKind::ALL {
+        assert_eq!(
+            schema::content(*kind, &again),
+            schema::content(*kind, doc),
+            "{seed}: reads differently after a round trip ({kind:?})"
+        );
+    }
+}
+
 /// How long one input may take: a hang (yrs looping forever on an input, as
 /// `yrs-hang-string-in-array-root.bin` did) fails the test instead of stalling CI.
 const PER_INPUT: std::time::Duration = std::time::Duration::from_secs(60);
@@ -86,14 +109,7 @@ fn the_committed_corpus_runs_clean() {
 /// AddressSanitizer report), which fails this test binary.
 #[test]
 fn overlapping_client_sections_are_refused_and_the_document_is_intact() {
-    let data = std::fs::read(
-        fuzz_dir().join("regressions/decode_apply/yrs-uaf-overlapping-client-sections.bin"),
-    )
-    .unwrap();
-    let update = match Message::decode(&data) {
-        Ok(Message::Sync(SyncMessage::Step2(u) | SyncMessage::Update(u))) => u,
-        other => panic!("the regression input is a SyncStep2 message, not {other:?}"),
-    };
+    let update = regression_update("yrs-uaf-overlapping-client-sections.bin");
     assert_eq!(update.len(), 16);
     for seed in seeds() {
         let doc = schema::new_doc_with_client_id(2);
@@ -127,14 +143,7 @@ fn overlapping_client_sections_are_refused_and_the_document_is_intact() {
 /// reads the same after a round trip.
 #[test]
 fn an_unkeyed_item_never_takes_its_neighbours_key() {
-    let data = std::fs::read(
-        fuzz_dir().join("regressions/decode_apply/yrs-uaf-gc-frees-parent-of-unlinked-item.bin"),
-    )
-    .unwrap();
-    let update = match Message::decode(&data) {
-        Ok(Message::Sync(SyncMessage::Step2(u) | SyncMessage::Update(u))) => u,
-        other => panic!("the regression input is a sync message, not {other:?}"),
-    };
+    let update = regression_update("yrs-uaf-gc-frees-parent-of-unlinked-item.bin");
     assert_eq!(update.len(), 34);
     // The delete set is the last 9 bytes: 2 clients, (1: clock 1, len 1), (7: clock 0, len 1).
     let (blocks, delete_set) = update.split_at(25);
@@ -158,17 +167,7 @@ fn an_unkeyed_item_never_takes_its_neighbours_key() {
         if sync::apply_update_bytes(&doc, &update).is_err() {
             continue; // refused on this seed: nothing to read back
         }
-        let state = sync::encode_state(&doc);
-        let again = schema::new_doc_with_client_id(3);
-        sync::apply_update_bytes(&again, &state).unwrap();
-        for kind in xieshang_shared::DocKind::ALL {
-            assert_eq!(
-                schema::content(*kind, &again),
-                schema::content(*kind, &doc),
-                "{}: reads differently after a round trip ({kind:?})",
-                seed.name
-            );
-        }
+        assert_round_trip(&doc, seed.name);
     }
 }
 
@@ -180,28 +179,13 @@ fn an_unkeyed_item_never_takes_its_neighbours_key() {
 /// the record seed does not (seen failing with 0003 reverted).
 #[test]
 fn a_document_reads_the_same_after_a_round_trip_through_its_encoding() {
-    let data =
-        std::fs::read(fuzz_dir().join("regressions/decode_apply/snapshot-reads-differently.bin"))
-            .unwrap();
-    let update = match Message::decode(&data) {
-        Ok(Message::Sync(SyncMessage::Step2(u) | SyncMessage::Update(u))) => u,
-        other => panic!("the regression input is a sync message, not {other:?}"),
-    };
+    let update = regression_update("snapshot-reads-differently.bin");
     for seed in seeds() {
         let doc = schema::new_doc_with_client_id(2);
         sync::apply_update_bytes(&doc, &seed.state).unwrap();
         if sync::apply_update_bytes(&doc, &update).is_err() {
             continue;
         }
-        let again = schema::new_doc_with_client_id(3);
-        sync::apply_update_bytes(&again, &sync::encode_state(&doc)).unwrap();
-        for kind in xieshang_shared::DocKind::ALL {
-            assert_eq!(
-                schema::content(*kind, &again),
-                schema::content(*kind, &doc),
-                "{}: reads differently after a round trip ({kind:?})",
-                seed.name
-            );
-        }
+        assert_round_trip(&doc, seed.name);
     }
 }
