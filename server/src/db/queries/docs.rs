@@ -90,18 +90,6 @@ pub struct NewDoc {
     pub by: Option<UserId>,
 }
 
-impl NewDoc {
-    /// A document the server creates for `by` under a freshly minted id.
-    pub fn minted(kind: DocKind, topic: Option<TopicId>, by: Option<UserId>) -> NewDoc {
-        NewDoc {
-            id: DocId::mint(),
-            kind,
-            topic,
-            by,
-        }
-    }
-}
-
 /// What a create came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Created {
@@ -145,14 +133,22 @@ pub async fn create(db: &Db, new: &NewDoc) -> crate::error::Result<Created> {
             finalized: false,
         }));
     }
-    let by: Option<Option<i64>> = on_db!(db, pool => sqlx::query_scalar(
-        "SELECT created_by FROM docs WHERE id = $1",
+    // Someone has this id: answer it as it is if it is this very creation.
+    let row = on_db!(db, pool => sqlx::query(
+        "SELECT id, kind, topic_id, finalized, created_by FROM docs WHERE id = $1",
     )
     .bind(new.id)
     .fetch_optional(pool)
-    .await?);
-    let existing = doc_info(db, new.id).await?;
-    match (existing, by.flatten()) {
+    .await?
+    .map(|r| -> sqlx::Result<(DocInfo, Option<i64>)> {
+        Ok((info_from(r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)?, r.try_get(4)?))
+    })
+    .transpose()?);
+    let (existing, by) = match row {
+        Some((info, by)) => (Some(info), by),
+        None => (None, None),
+    };
+    match (existing, by) {
         (Some(info), Some(by))
             if Some(UserId(by)) == new.by && info.kind == new.kind && info.topic == new.topic =>
         {
