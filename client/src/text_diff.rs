@@ -4,6 +4,15 @@
 //! the binding compares the old and the new value. Indexes are UTF-16 code
 //! units, like the DOM's `selectionStart` and the documents of
 //! `xieshang_shared::schema::new_doc`.
+//!
+//! Not a general diff (`similar`, which `xieshang_shared::diff` uses for the
+//! versions view): one input event is one contiguous change (typing, a paste,
+//! deleting a selection, an IME commit), so stripping the common prefix and
+//! suffix finds it exactly in one linear pass, while a minimal edit script
+//! could split it into several Y.Text operations that interleave worse with
+//! other members' concurrent typing. It also has to count UTF-16 units, read
+//! the caret and never split a surrogate pair, none of which a line/word diff
+//! does; and it keeps the diff machinery out of the wasm.
 
 /// One replacement: remove `delete` units at `index`, then insert `insert` there.
 #[derive(Clone, Debug, PartialEq, Eq)]

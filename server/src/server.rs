@@ -166,7 +166,15 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
 }
 
 /// As [`start`], also stopping on SIGINT or SIGTERM (the binary).
-pub async fn start_with(config: Config, signals: bool) -> anyhow::Result<RunningServer> {
+pub async fn start_with(mut config: Config, signals: bool) -> anyhow::Result<RunningServer> {
+    if config.static_dir.is_none() {
+        // The embedded client, as files tower-http's ServeDir can serve.
+        let data = config.storage.data.clone();
+        let dir = tokio::task::spawn_blocking(move || crate::assets::unpack_embedded(&data))
+            .await?
+            .map_err(|e| anyhow::anyhow!("unpacking the embedded client: {e}"))?;
+        config.static_dir = Some(dir);
+    }
     let db = Db::open(&config.storage.data, config.storage.database_url.as_deref()).await?;
     let env_key = std::env::var(auth::SESSION_KEY_ENV).ok();
     let (keys, key_source) = Keys::load(&db, &config.storage.data, env_key.as_deref()).await?;

@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use crate::auth::Keys;
+use axum::extract::FromRef;
+
+use crate::auth::{AuthContext, Keys, TrustedProxies};
 use crate::config::Config;
 use crate::db::Db;
 use crate::docs::Registry;
@@ -21,4 +23,21 @@ pub struct AppState {
     pub docs: Registry,
     /// The open sync sockets, rechecked when access changes.
     pub sockets: Sockets,
+}
+
+/// What [`crate::auth::AuthUser`] reads: handed down, so `auth` never names this state.
+impl FromRef<AppState> for AuthContext {
+    fn from_ref(state: &AppState) -> AuthContext {
+        AuthContext {
+            keys: state.keys.clone(),
+            db: state.db.clone(),
+        }
+    }
+}
+
+/// What [`crate::auth::ClientAddr`] reads: the configured `--trusted-proxy` list.
+impl FromRef<AppState> for TrustedProxies {
+    fn from_ref(state: &AppState) -> TrustedProxies {
+        TrustedProxies(state.config.trusted_proxies.as_slice().into())
+    }
 }

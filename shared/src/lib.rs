@@ -14,6 +14,7 @@
 //!   negotiated extensions (durability acks, read-only notice, heartbeat).
 //! - [`sync`]: contained, guarded decode/apply of yrs payloads; what every
 //!   peer calls on bytes that came from the network.
+//! - [`diff`]: line diffs of texts, with the changed words marked (versions).
 //! - [`error`]: the parse error shared by the string enums.
 //!
 //! The crate does no I/O and has no async runtime, so it builds for
@@ -21,6 +22,7 @@
 
 #![warn(missing_docs)]
 
+pub mod diff;
 pub mod error;
 pub mod html;
 pub mod ids;

@@ -4,12 +4,13 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::str::FromStr;
 
-use axum::extract::{ConnectInfo, FromRequestParts};
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
 
 use crate::error::{AppError, Result};
-use crate::state::AppState;
 
 /// An IP address or network (`10.0.0.0/8`, `::1`), as `--trusted-proxy` takes them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,19 +110,25 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAddr(pub IpAddr);
 
-impl FromRequestParts<AppState> for ClientAddr {
+/// The configured `--trusted-proxy` list, as [`ClientAddr`] needs it; the
+/// app's state provides it with `FromRef`, so this layer does not depend on it.
+#[derive(Debug, Clone, Default)]
+pub struct TrustedProxies(pub Arc<[IpNet]>);
+
+impl<S> FromRequestParts<S> for ClientAddr
+where
+    TrustedProxies: FromRef<S>,
+    S: Send + Sync,
+{
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self> {
         let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ConnectInfo(addr)| addr.ip());
-        Ok(ClientAddr(client_ip(
-            peer,
-            &parts.headers,
-            &state.config.trusted_proxies,
-        )))
+        let TrustedProxies(trusted) = TrustedProxies::from_ref(state);
+        Ok(ClientAddr(client_ip(peer, &parts.headers, &trusted)))
     }
 }
 

@@ -6,13 +6,14 @@
 //! itself is in [`session`], independent of axum.
 
 pub mod live;
+mod rate;
 pub mod session;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, State};
+use axum::extract::{FromRef, Path, State};
 use axum::http::header::{HOST, ORIGIN};
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -61,8 +62,12 @@ async fn upgrade(
 ) -> Result<Response, AppError> {
     let doc = doc_id.parse::<DocId>().map_err(|_| AppError::NotFound)?;
     check_origin(&state, &headers)?;
-    let (user, claims) =
-        crate::auth::authenticate_session(&state, &headers, query.token.as_deref()).await?;
+    let (user, claims) = crate::auth::authenticate_session(
+        &crate::auth::AuthContext::from_ref(&state),
+        &headers,
+        query.token.as_deref(),
+    )
+    .await?;
     let info = crate::access::authorize_doc(&state, &user, doc).await?;
     let ext = query.ext.as_deref() == Some("1");
     let (closer, _) = watch::channel(None);

@@ -14,6 +14,7 @@ use tokio::sync::{mpsc, watch, Notify};
 use tokio::time::Instant;
 use xieshang_shared::protocol::{ExtMessage, Message};
 
+use super::rate::MessageRate;
 use crate::docs::{close, request_close, CloseReason, DocLink};
 
 /// A WebSocket frame as the session sees it.
@@ -178,7 +179,7 @@ async fn receive_loop<St>(
 {
     let closer = ends.closer;
     let mut closed = closer.subscribe();
-    let mut bucket = TokenBucket::new(limits.messages_per_sec, limits.burst);
+    let rate = MessageRate::new(limits.messages_per_sec, limits.burst);
     let every = limits.ping_every.unwrap_or(Duration::from_secs(3600));
     let mut ping = tokio::time::interval_at(Instant::now() + every, every);
     ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -223,7 +224,7 @@ async fn receive_loop<St>(
         if bytes.len() > limits.max_message_bytes {
             return request_close(closer, close::TOO_LARGE, "message too large");
         }
-        if !bucket.take() {
+        if !rate.take() {
             return request_close(closer, close::TOO_FAST, "too many messages");
         }
         let msg = match Message::decode(&bytes) {
@@ -246,60 +247,5 @@ async fn receive_loop<St>(
                 "document closed; reconnect to resync",
             );
         }
-    }
-}
-
-/// Classic token bucket: `rate` tokens a second, at most `burst` saved up.
-struct TokenBucket {
-    rate: f64,
-    burst: f64,
-    tokens: f64,
-    at: Instant,
-}
-
-impl TokenBucket {
-    fn new(rate: u32, burst: u32) -> TokenBucket {
-        let burst = f64::from(burst.max(1));
-        TokenBucket {
-            rate: f64::from(rate),
-            burst,
-            tokens: burst,
-            at: Instant::now(),
-        }
-    }
-
-    fn take(&mut self) -> bool {
-        if self.rate == 0.0 {
-            return true;
-        }
-        let now = Instant::now();
-        self.tokens =
-            (self.tokens + now.duration_since(self.at).as_secs_f64() * self.rate).min(self.burst);
-        self.at = now;
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::TokenBucket;
-
-    #[tokio::test(start_paused = true)]
-    async fn bucket_allows_burst_then_rate() {
-        let mut b = TokenBucket::new(10, 5);
-        assert_eq!((0..10).filter(|_| b.take()).count(), 5);
-        tokio::time::advance(std::time::Duration::from_millis(500)).await;
-        assert_eq!((0..10).filter(|_| b.take()).count(), 5);
-    }
-
-    #[test]
-    fn zero_rate_is_unlimited() {
-        let mut b = TokenBucket::new(0, 1);
-        assert!((0..1000).all(|_| b.take()));
     }
 }
