@@ -14,6 +14,8 @@
 //!   negotiated extensions (durability acks, read-only notice, heartbeat).
 //! - [`sync`]: contained, guarded decode/apply of yrs payloads; what every
 //!   peer calls on bytes that came from the network.
+//! - [`markdown`]: the one Markdown renderer (preview, HTML and DOCX
+//!   bulletins, plain text), on pulldown-cmark.
 //! - [`error`]: the parse error shared by the string enums.
 //!
 //! The crate does no I/O and has no async runtime, so it builds for
@@ -24,6 +26,7 @@
 pub mod error;
 pub mod html;
 pub mod ids;
+pub mod markdown;
 pub mod model;
 pub mod presence;
 pub mod protocol;
