@@ -54,7 +54,9 @@ fn the_dom_holds_the_expected_html_for_every_corpus_file() {
         assert_eq!(dom, expected, "{name}: the browser holds different HTML");
         // Nothing a member typed became an element the renderer does not write.
         let hostile = preview
-            .query_selector("script, iframe, img, style, [onerror], [onclick], a[href^='javascript']")
+            .query_selector(
+                "script, iframe, img, style, [onerror], [onclick], a[href^='javascript']",
+            )
             .expect("a selector");
         assert!(hostile.is_none(), "{name}: a hostile element survived");
     }

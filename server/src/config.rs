@@ -21,7 +21,8 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the API, the sync endpoint and the client.
-    Serve(Config),
+    // Boxed: `Config` is far larger than the other commands' arguments.
+    Serve(Box<Config>),
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
@@ -172,7 +173,7 @@ impl Config {
         match cli.command {
             Command::Serve(mut c) => {
                 c.storage.data = data;
-                c
+                *c
             }
             Command::User(_) => unreachable!("parsed a serve command"),
         }

@@ -105,7 +105,7 @@ async fn bulletin_exports_and_followup() -> Result<()> {
         "{tag}: {}",
         docx.content_type
     );
-    let pdf_text = docx_to_texts(&[docx.bytes.clone()]).await?;
+    let pdf_text = docx_to_texts(std::slice::from_ref(&docx.bytes)).await?;
     match pdf_text.map(|mut t| t.remove(0)) {
         None => xieshang_tests::skip_or_fail(
             tag,
