@@ -16,14 +16,14 @@
 //!   `Y.Text` by diffs, record fields and entries, presence), the review panel.
 //! - `offline`: service worker registration, caches for an offline start,
 //!   sign-offs queued offline.
-//! - `text_diff`, `markdown`: pure helpers (the edit of an input, the preview).
+//! - `text_diff`: a pure helper (the edit of an input); the preview renders
+//!   through `xieshang_shared::markdown`, as the bulletin does.
 //! - [`sync`]: the sync engine (one provider per open document).
 
 mod api;
 mod app;
 mod components;
 mod i18n;
-mod markdown;
 mod offline;
 mod pages;
 mod route;

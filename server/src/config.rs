@@ -21,7 +21,8 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the API, the sync endpoint and the client.
-    Serve(Config),
+    // Boxed: `Config` is far larger than the other commands' arguments.
+    Serve(Box<Config>),
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
@@ -127,6 +128,15 @@ pub struct Config {
     /// The committee named in the header of exported bulletins (建言献策).
     #[arg(long, default_value = "某某县政协", env = "XIESHANG_COMMITTEE_NAME")]
     pub committee_name: String,
+    /// The office that sends bulletins; empty means "{committee}办公室".
+    #[arg(long, default_value = "", env = "XIESHANG_OFFICE_NAME")]
+    pub office_name: String,
+    /// Whom bulletins are reported to, printed as "报：…" (none by default).
+    #[arg(long, default_value = "", env = "XIESHANG_BULLETIN_REPORT_TO")]
+    pub bulletin_report_to: String,
+    /// Whom bulletins are sent to, printed as "送：…" (none by default).
+    #[arg(long, default_value = "", env = "XIESHANG_BULLETIN_SEND_TO")]
+    pub bulletin_send_to: String,
     // --- sign-in and headers ---
     /// Reverse proxies (IPs or CIDRs, comma separated) whose `X-Forwarded-For`
     /// names the client; from anyone else the header is ignored.
@@ -163,7 +173,7 @@ impl Config {
         match cli.command {
             Command::Serve(mut c) => {
                 c.storage.data = data;
-                c
+                *c
             }
             Command::User(_) => unreachable!("parsed a serve command"),
         }

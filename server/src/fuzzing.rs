@@ -8,7 +8,7 @@
 //! several seeded documents ([`seeds`]: every document kind, deletions, nested
 //! maps, several authors), and then every read runs: the typed content of every
 //! kind, the canonical text and version name, the bulletin in DOCX, Markdown and
-//! HTML, authorship, the diff against the version before, restore in both
+//! HTML, the Markdown preview of every text, authorship, the diff against the version before, restore in both
 //! directions, compaction (encode, re-decode, read back the same text) and the
 //! client's own apply and store path.
 //!
@@ -250,6 +250,9 @@ fn read_everything(seed: &Seed, doc: &Doc, before: &canonical::DocState) {
     // The bulletin in every format.
     let bulletin = Bulletin {
         committee: "某某县政协".into(),
+        sender: None,
+        report_to: Some("县委".into()),
+        send_to: Some("各专委会".into()),
         number: Some(1),
         date: export::cn_date(0),
         title: canonical::title(kind, &after.content),
@@ -260,6 +263,10 @@ fn read_everything(seed: &Seed, doc: &Doc, before: &canonical::DocState) {
     let _ = markdown::render(&bulletin);
     let _ = html::render(&bulletin);
     let _ = docx::render(&bulletin);
+    // The draft preview's read, on every text the document holds.
+    for text in [&after.text, &bulletin.body, &bulletin.title] {
+        let _ = xieshang_shared::markdown::to_html(text);
+    }
 
     // Who wrote what.
     let text = authorship::text_of(kind, doc);

@@ -17,7 +17,7 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve(config) => serve(config).await,
+        Command::Serve(config) => serve(*config).await,
         Command::User(UserCommand::Add(args)) => {
             let mut password = String::new();
             std::io::stdin()

@@ -15,6 +15,8 @@
 //! - [`sync`]: contained, guarded decode/apply of yrs payloads; what every
 //!   peer calls on bytes that came from the network.
 //! - [`diff`]: line diffs of texts, with the changed words marked (versions).
+//! - [`markdown`]: the one Markdown renderer (preview, HTML and DOCX
+//!   bulletins, plain text), on pulldown-cmark.
 //! - [`error`]: the parse error shared by the string enums.
 //!
 //! The crate does no I/O and has no async runtime, so it builds for
@@ -26,6 +28,7 @@ pub mod diff;
 pub mod error;
 pub mod html;
 pub mod ids;
+pub mod markdown;
 pub mod model;
 pub mod presence;
 pub mod protocol;

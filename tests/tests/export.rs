@@ -4,9 +4,14 @@
 //! title and body). A draft exports marked 草稿. Follow-up and the audit log
 //! record what happened to it.
 
+use std::io::{Cursor, Read};
+use std::path::PathBuf;
+
 use anyhow::{ensure, Context, Result};
 use serde_json::{json, Value};
 use tokio::process::Command;
+use xieshang_server::export::html::body_section;
+use xieshang_shared::markdown;
 use xieshang_tests::records::Records;
 use xieshang_tests::{Backend, TestClient, TestServer};
 
@@ -86,7 +91,7 @@ async fn bulletin_exports_and_followup() -> Result<()> {
         html.content_type
     );
     ensure!(
-        page.contains("<h3>一、基本情况</h3>") && page.contains(&issue),
+        page.contains("<h1>一、基本情况</h1>") && page.contains(&issue),
         "{tag}: {page}"
     );
 
@@ -100,8 +105,8 @@ async fn bulletin_exports_and_followup() -> Result<()> {
         "{tag}: {}",
         docx.content_type
     );
-    let pdf_text = docx_to_text(&docx.bytes).await?;
-    match pdf_text {
+    let pdf_text = docx_to_texts(std::slice::from_ref(&docx.bytes)).await?;
+    match pdf_text.map(|mut t| t.remove(0)) {
         None => xieshang_tests::skip_or_fail(
             tag,
             "DOCX check",
@@ -218,9 +223,125 @@ async fn bulletin_exports_and_followup() -> Result<()> {
     Ok(())
 }
 
-/// Converts DOCX bytes to PDF with LibreOffice and answers the PDF's text, or
-/// `None` when `libreoffice` or `pdftotext` is missing.
-async fn docx_to_text(docx: &[u8]) -> Result<Option<String>> {
+/// The shared Markdown corpus (`tests/fixtures/markdown`): name, Markdown and
+/// the HTML `to_html` must give (shared/tests/markdown_corpus.rs checks that).
+fn corpus() -> Result<Vec<(String, String, String)>> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/markdown");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
+    files.sort();
+    ensure!(files.len() >= 8, "corpus has {} files", files.len());
+    files
+        .into_iter()
+        .map(|p| {
+            let name = p
+                .file_stem()
+                .context("name")?
+                .to_string_lossy()
+                .into_owned();
+            let md = std::fs::read_to_string(&p)?;
+            let html = std::fs::read_to_string(p.with_extension("html"))?;
+            Ok((name, md, html))
+        })
+        .collect()
+}
+
+/// Text with every whitespace character removed: LibreOffice wraps lines and
+/// pdftotext breaks them where the page did, so only the characters compare.
+fn flat(s: &str) -> String {
+    s.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+/// Every corpus file as a draft's body: the HTML bulletin's body section is the
+/// expected HTML, the Markdown bulletin holds the body as written, the DOCX
+/// (through LibreOffice) reads as `plain_text`, and no script survives into
+/// the HTML or the DOCX XML.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn corpus_bulletins_match_the_shared_renderer() -> Result<()> {
+    let tag = "export-corpus";
+    let server = TestServer::start_with(Backend::Sqlite, |c| {
+        c.committee_name = COMMITTEE.into();
+        c.bulletin_report_to = "县委、县政府".into();
+    })
+    .await?;
+    let c = server.committee(1).await?;
+    let r = Records::new(&server.api);
+    let mut docxs = Vec::new();
+    let mut expected_text = Vec::new();
+    let corpus = corpus()?;
+    for (name, md, expected) in &corpus {
+        let (_, doc) = c.new_topic(&server.api, &format!("语料 {name}")).await?;
+        let mut w = TestClient::new("writer");
+        w.connect(&server.api.ws_url(doc, Some(&c.members[0].token), true))
+            .await?;
+        w.append(md).await?;
+        w.wait_all_acked().await?;
+        w.disconnect().await;
+
+        let page = String::from_utf8(r.export(&c.members[0], doc, "html").await?.bytes)?;
+        let body = body_section(&page).context("no body section")?;
+        ensure!(
+            body == expected,
+            "{tag}: {name}: HTML body differs:\n{body}"
+        );
+        ensure!(
+            page.contains("<p class=\"recipients\">报：县委、县政府</p>")
+                && page.contains(&format!("{COMMITTEE}办公室")),
+            "{tag}: {name}: header or recipients"
+        );
+        ensure!(
+            !page.to_lowercase().contains("<script"),
+            "{tag}: {name}: script in HTML"
+        );
+
+        let md_export = r.export(&c.members[0], doc, "md").await?;
+        let text = String::from_utf8(md_export.bytes)?;
+        // The Markdown bulletin is the body as written (hostile text included),
+        // served as a download, never as a page.
+        ensure!(
+            text.contains(md.trim())
+                && md_export.content_type.starts_with("text/markdown")
+                && md_export.disposition.starts_with("attachment"),
+            "{tag}: {name}: markdown bulletin"
+        );
+
+        let docx = r.export(&c.staff, doc, "docx").await?.bytes;
+        let mut zip = zip::ZipArchive::new(Cursor::new(&docx))?;
+        let mut xml = String::new();
+        zip.by_name("word/document.xml")?.read_to_string(&mut xml)?;
+        ensure!(
+            !xml.to_lowercase().contains("<script"),
+            "{tag}: {name}: script in DOCX XML"
+        );
+        docxs.push(docx);
+        expected_text.push(markdown::plain_text(md));
+    }
+    match docx_to_texts(&docxs).await? {
+        None => {
+            xieshang_tests::skip_or_fail(tag, "DOCX text", "`libreoffice` or `pdftotext` missing")
+        }
+        Some(texts) => {
+            for ((name, ..), (pdf, want)) in corpus.iter().zip(texts.iter().zip(&expected_text)) {
+                ensure!(
+                    flat(pdf).contains(&flat(want)),
+                    "{tag}: {name}: the DOCX does not read as plain_text.\nwant: {want}\npdf: {pdf}"
+                );
+            }
+            println!(
+                "[{tag}] {} corpus files: HTML body, Markdown, DOCX text all match",
+                corpus.len()
+            );
+        }
+    }
+    server.shutdown().await;
+    Ok(())
+}
+
+/// Converts DOCX files to PDF with one LibreOffice run and answers each PDF's
+/// text, or `None` when `libreoffice` or `pdftotext` is missing.
+async fn docx_to_texts(docxs: &[Vec<u8>]) -> Result<Option<Vec<String>>> {
     let have = |cmd: &'static str| async move {
         Command::new(cmd).arg("--version").output().await.is_ok()
     };
@@ -228,8 +349,12 @@ async fn docx_to_text(docx: &[u8]) -> Result<Option<String>> {
         return Ok(None);
     }
     let dir = tempfile::tempdir()?;
-    let file = dir.path().join("bulletin.docx");
-    std::fs::write(&file, docx)?;
+    let mut files = Vec::new();
+    for (i, docx) in docxs.iter().enumerate() {
+        let file = dir.path().join(format!("bulletin{i}.docx"));
+        std::fs::write(&file, docx)?;
+        files.push(file);
+    }
     let convert = Command::new("libreoffice")
         .args([
             "--headless",
@@ -239,7 +364,7 @@ async fn docx_to_text(docx: &[u8]) -> Result<Option<String>> {
             "--outdir",
         ])
         .arg(dir.path())
-        .arg(&file)
+        .args(&files)
         // A profile of its own: no clash with another running instance, nothing left behind.
         .env("HOME", dir.path())
         .arg(format!(
@@ -248,27 +373,32 @@ async fn docx_to_text(docx: &[u8]) -> Result<Option<String>> {
         ))
         .kill_on_drop(true)
         .output();
-    let out = tokio::time::timeout(std::time::Duration::from_secs(180), convert)
+    let out = tokio::time::timeout(std::time::Duration::from_secs(300), convert)
         .await
-        .context("libreoffice took over 3 minutes")??;
-    let pdf = dir.path().join("bulletin.pdf");
-    ensure!(
-        pdf.is_file(),
-        "libreoffice made no PDF: {} {}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = Command::new("pdftotext")
-        .arg("-enc")
-        .arg("UTF-8")
-        .arg(&pdf)
-        .arg("-")
-        .output()
-        .await?;
-    ensure!(
-        text.status.success(),
-        "pdftotext failed: {}",
-        String::from_utf8_lossy(&text.stderr)
-    );
-    Ok(Some(String::from_utf8_lossy(&text.stdout).into_owned()))
+        .context("libreoffice took over 5 minutes")??;
+    let mut texts = Vec::new();
+    for file in &files {
+        let pdf = file.with_extension("pdf");
+        ensure!(
+            pdf.is_file(),
+            "libreoffice made no {}: {} {}",
+            pdf.display(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = Command::new("pdftotext")
+            .arg("-enc")
+            .arg("UTF-8")
+            .arg(&pdf)
+            .arg("-")
+            .output()
+            .await?;
+        ensure!(
+            text.status.success(),
+            "pdftotext failed: {}",
+            String::from_utf8_lossy(&text.stderr)
+        );
+        texts.push(String::from_utf8_lossy(&text.stdout).into_owned());
+    }
+    Ok(Some(texts))
 }

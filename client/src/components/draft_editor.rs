@@ -8,8 +8,8 @@ use yrs::Observable;
 
 use super::{deferred, observer_key, unobserve_on_cleanup, CollabText, PresenceList};
 use crate::app::AppState;
-use crate::markdown;
 use crate::sync::Provider;
+use xieshang_shared::markdown;
 
 /// `draft-title`, `draft-body` (the textarea), the preview and `presence-list`.
 #[component]

@@ -10,9 +10,9 @@ use leptos::prelude::*;
 
 use crate::app::AppState;
 use crate::i18n;
-use crate::markdown::escape;
 use crate::sync::PeerPresence;
 use crate::text_diff;
+use xieshang_shared::html::escape_html as escape;
 
 /// `presence-list`: the other members present, with their caret's line and column.
 #[component]

@@ -1,15 +1,16 @@
 //! The bulletin (建言献策 简报) of an outcome, as DOCX, Markdown or HTML.
 //!
 //! # Layout
-//! - this file: [`Bulletin`] (what every format prints), [`Block`]s parsed from
-//!   the Markdown body, dates, and the download headers.
-//! - [`markdown`], [`html`], [`docx`]: one renderer per format.
+//! - this file: [`Bulletin`] (what every format prints), dates, and the
+//!   download headers.
+//! - [`markdown`], [`html`], [`docx`]: one renderer per format. HTML and DOCX
+//!   read the body through the shared Markdown renderer
+//!   ([`xieshang_shared::markdown`]), the same one the draft preview uses.
 //!
-//! Government offices open bulletins in Word or WPS, so DOCX is the main format;
-//! it is written by hand (a few XML parts in a ZIP) to keep the dependency list
-//! short and the output predictable.
+//! Government offices open bulletins in Word or WPS, so DOCX is the main format.
 
 use serde_json::Value;
+use time::{OffsetDateTime, UtcOffset};
 use xieshang_shared::DocKind;
 
 pub mod docx;
@@ -21,6 +22,9 @@ pub mod markdown;
 pub struct Bulletin {
     /// The committee, e.g. "某某县政协" (`serve --committee-name`).
     pub committee: String,
+    /// The office that sends the bulletin (`serve --office-name`); `None`
+    /// prints "{committee}办公室".
+    pub sender: Option<String>,
     /// The issue number (第N期), assigned at finalization; none for a draft.
     pub number: Option<i64>,
     /// The date, e.g. "2026年11月28日".
@@ -30,6 +34,10 @@ pub struct Bulletin {
     pub body: String,
     /// Display names of the participants who signed the finalized version.
     pub signers: Vec<String>,
+    /// Whom the bulletin is reported to (报：…, `serve --bulletin-report-to`).
+    pub report_to: Option<String>,
+    /// Whom it is sent to (送：…, `serve --bulletin-send-to`).
+    pub send_to: Option<String>,
     /// Set when the document is not finalized: every format marks it 草稿.
     pub draft: bool,
 }
@@ -41,6 +49,33 @@ impl Bulletin {
             (false, Some(n)) => format!("第{n}期"),
             _ => "草稿 (draft)".to_string(),
         }
+    }
+
+    /// "{committee} 建言献策": the masthead every format opens with.
+    pub fn masthead(&self) -> String {
+        format!("{} 建言献策", self.committee)
+    }
+
+    /// The sending office: as configured, or the committee's office.
+    pub fn sender(&self) -> String {
+        match &self.sender {
+            Some(s) if !s.trim().is_empty() => s.clone(),
+            _ => format!("{}办公室", self.committee),
+        }
+    }
+
+    /// "报：…" and "送：…", each only when configured (none by default).
+    pub fn recipients_lines(&self) -> Vec<String> {
+        let lines = [("报", &self.report_to), ("送", &self.send_to)];
+        lines
+            .into_iter()
+            .filter_map(|(k, v)| {
+                v.as_deref()
+                    .map(str::trim)
+                    .filter(|v| !v.is_empty())
+                    .map(|v| format!("{k}：{v}"))
+            })
+            .collect()
     }
 
     /// The line listing who signed.
@@ -65,83 +100,14 @@ pub fn bulletin_body(kind: DocKind, content: &Value, text: &str) -> String {
     }
 }
 
-/// A block of the body.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Block {
-    /// `#`…`######` headings; the level is 1–6.
-    Heading(u8, String),
-    /// Consecutive non-blank lines (kept as lines: line breaks inside a paragraph).
-    Paragraph(Vec<String>),
-    /// A `- ` / `* ` / `1. ` list item.
-    Item(String),
-}
-
-/// Splits Markdown into blocks; inline emphasis markers are dropped, the text kept.
-pub fn blocks(md: &str) -> Vec<Block> {
-    let mut out = Vec::new();
-    let mut para: Vec<String> = Vec::new();
-    let flush = |para: &mut Vec<String>, out: &mut Vec<Block>| {
-        if !para.is_empty() {
-            out.push(Block::Paragraph(std::mem::take(para)));
-        }
-    };
-    for raw in md.lines() {
-        let line = raw.trim_end();
-        if line.trim().is_empty() {
-            flush(&mut para, &mut out);
-            continue;
-        }
-        let hashes = line.chars().take_while(|c| *c == '#').count();
-        if (1..=6).contains(&hashes) && line[hashes..].starts_with(' ') {
-            flush(&mut para, &mut out);
-            out.push(Block::Heading(hashes as u8, inline(line[hashes..].trim())));
-        } else if let Some(item) = list_item(line) {
-            flush(&mut para, &mut out);
-            out.push(Block::Item(inline(item)));
-        } else {
-            para.push(inline(line.trim()));
-        }
-    }
-    flush(&mut para, &mut out);
-    out
-}
-
-fn list_item(line: &str) -> Option<&str> {
-    let t = line.trim_start();
-    if let Some(rest) = t.strip_prefix("- ").or_else(|| t.strip_prefix("* ")) {
-        return Some(rest);
-    }
-    let digits = t.chars().take_while(char::is_ascii_digit).count();
-    (digits > 0)
-        .then(|| t[digits..].strip_prefix(". "))
-        .flatten()
-        .map(|_| t)
-}
-
-/// Drops `**`, `__` and backticks; everything else is text.
-fn inline(s: &str) -> String {
-    s.replace("**", "").replace("__", "").replace('`', "")
-}
-
-/// "YYYY年M月D日" of a unix-millisecond time in China Standard Time (UTC+8, no DST).
+/// "YYYY年M月D日" of a unix-millisecond time in China Standard Time (UTC+8,
+/// no DST); a time outside what `time` can represent prints as 1970年1月1日.
 pub fn cn_date(ms: i64) -> String {
-    let days = (ms + 8 * 3_600_000).div_euclid(86_400_000);
-    let (y, m, d) = civil_from_days(days);
-    format!("{y}年{m}月{d}日")
-}
-
-/// Proleptic Gregorian date of a day count since 1970-01-01 (H. Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
+    let china = UtcOffset::from_whole_seconds(8 * 3600).unwrap_or(UtcOffset::UTC);
+    let at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+        .to_offset(china);
+    format!("{}年{}月{}日", at.year(), u8::from(at.month()), at.day())
 }
 
 /// `Content-Disposition` for a download named `name` (RFC 6266 + RFC 5987):
@@ -173,25 +139,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn markdown_blocks() {
-        let b = blocks("# 一、问题\n\n第一行\n**第二行**\n\n- 要点\n1. 第一\n\n## 二");
-        assert_eq!(
-            b,
-            vec![
-                Block::Heading(1, "一、问题".into()),
-                Block::Paragraph(vec!["第一行".into(), "第二行".into()]),
-                Block::Item("要点".into()),
-                Block::Item("1. 第一".into()),
-                Block::Heading(2, "二".into()),
-            ]
-        );
-    }
-
-    #[test]
     fn dates_in_china_time() {
         assert_eq!(cn_date(0), "1970年1月1日");
         // 2026-11-27T20:00:00Z is already the 28th in Beijing.
         assert_eq!(cn_date(1_795_809_600_000), "2026年11月28日");
+        // One millisecond before midnight in Beijing is still the day before.
+        assert_eq!(cn_date(1_795_795_200_000 - 1), "2026年11月27日");
+        assert_eq!(cn_date(i64::MAX), "1970年1月1日");
     }
 
     #[test]

@@ -49,6 +49,10 @@ async fn export_doc(
     }
     let info = access::authorize_doc(&state, &user, doc).await?;
     let committee = state.config.committee_name.clone();
+    let configured = |s: &str| (!s.trim().is_empty()).then(|| s.to_string());
+    let sender = configured(&state.config.office_name);
+    let report_to = configured(&state.config.bulletin_report_to);
+    let send_to = configured(&state.config.bulletin_send_to);
     let bulletin = match finalized::get(&state.db, doc).await? {
         Some((fv, bytes)) => {
             let d = load_state(&bytes)
@@ -56,6 +60,9 @@ async fn export_doc(
             let content = schema::content(info.kind, &d);
             Bulletin {
                 committee,
+                sender,
+                report_to,
+                send_to,
                 number: Some(fv.bulletin_no),
                 date: cn_date(fv.at),
                 title: canonical::title(info.kind, &content),
@@ -74,6 +81,9 @@ async fn export_doc(
                 .collect();
             Bulletin {
                 committee,
+                sender,
+                report_to,
+                send_to,
                 number: None,
                 date: cn_date(now_ms()),
                 title: canonical::title(info.kind, &current.content),
